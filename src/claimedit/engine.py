@@ -1,0 +1,356 @@
+"""The engine: a rule pack compiled once, evaluating a line, a claim or a stream of claims.
+
+Compilation turns the pack into, for every span of dates over which nothing changes (an *era*),
+every state variant (the base pack and each state overlay) and every payer type, a dictionary from
+procedure code to the checks that can fire on it. Evaluating a line is then a binary search on
+the date of service and a few dictionary look-ups; lines whose code no edit watches cost one
+look-up. The YAML stays the only source of truth: the compiled tables are rebuilt from it on load
+and on unpickling.
+
+Example:
+    >>> import claimedit
+    >>> engine = claimedit.load_engine()
+    >>> result = engine.evaluate({"claim_id": "C1", "payer": "commercial", "lines": [
+    ...     {"line_id": "1", "code": "77385", "date_of_service": "2025-03-03"},
+    ...     {"line_id": "2", "code": "G6001", "modifiers": ["TC"], "date_of_service": "2025-03-03"}]})
+    >>> [line.decision.value for line in result.lines]
+    ['allow', 'bundle']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from claimedit.claims import Claim, ClaimLine, Payer, normalise_code, parse_claim
+from claimedit.edits import COMPILERS, Check, CodeTable
+from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack.models import Component
+from claimedit.results import (
+    SEVERITY,
+    ClaimError,
+    ClaimResult,
+    FieldIssue,
+    Decision,
+    LineResult,
+    Provenance,
+    Reason,
+)
+
+__all__ = ["Engine", "InvalidClaimError", "load_engine"]
+
+_ALLOW = Decision.ALLOW
+_SEVERITY = SEVERITY
+_NO_REASONS: tuple[Reason, ...] = ()
+_NO_CODES: frozenset[str] = frozenset()
+
+# Modifier 26 marks the professional component and TC the technical one (CMS PC/TC rules); a line
+# with neither bills the global service. These are the definition of the modifiers, not policy.
+_PROFESSIONAL = frozenset({str(Component.PROFESSIONAL)})
+_TECHNICAL = frozenset({str(Component.TECHNICAL)})
+_GLOBAL = frozenset({str(Component.GLOBAL)})
+_BOTH = _PROFESSIONAL | _TECHNICAL
+
+# code -> checks, for one era, state variant and payer type
+_CodeIndex = dict[str, tuple[Check, ...]]
+
+
+class InvalidClaimError(ValueError):
+    """The input is not a valid claim. ``error`` names the record and every field at fault."""
+
+    def __init__(self, error: ClaimError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+def _components(modifiers: tuple[str, ...]) -> frozenset[str]:
+    professional = "26" in modifiers
+    technical = "TC" in modifiers
+    if professional:
+        return _BOTH if technical else _PROFESSIONAL
+    return _TECHNICAL if technical else _GLOBAL
+
+
+class Engine:
+    """A compiled rule pack. Immutable: share one between threads, pickle it to processes.
+
+    Build it with :func:`load_engine`. See :meth:`evaluate`, :meth:`evaluate_line` and
+    :meth:`evaluate_many`.
+    """
+
+    __slots__ = ("_boundaries", "_pack", "_provenance", "_tables")
+
+    def __init__(self, pack: RulePack) -> None:
+        self._pack = pack
+        self._provenance = Provenance(pack.meta.id, pack.meta.version, pack.content_hash)
+        self._boundaries, self._tables = _compile(pack)
+
+    def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:
+        # The compiled tables are derived data: ship the validated pack and recompile.
+        return (Engine, (self._pack,))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "_tables"):
+            raise AttributeError("an Engine is immutable")
+        object.__setattr__(self, name, value)
+
+    @property
+    def pack(self) -> RulePack:
+        """The validated rule pack this engine was compiled from."""
+        return self._pack
+
+    @property
+    def provenance(self) -> Provenance:
+        """Pack id, version and content hash, as stamped on every result."""
+        return self._provenance
+
+    def __repr__(self) -> str:
+        p = self._provenance
+        return f"<Engine {p.pack} {p.version} {p.content_hash[:19]}>"
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def evaluate(self, claim: Claim | Mapping[str, Any]) -> ClaimResult:
+        """Evaluate every line of a claim (a :class:`Claim` or a plain dict).
+
+        Raises :class:`InvalidClaimError` when a dict is not a valid claim.
+
+        Example:
+            >>> engine = load_engine()
+            >>> engine.evaluate({"claim_id": "C2", "payer": "medicare", "lines": [
+            ...     {"code": "77387", "date_of_service": "2025-03-03"}]}).lines[0].decision
+            <Decision.DENY: 'deny'>
+        """
+        if not isinstance(claim, Claim):
+            parsed = parse_claim(claim)
+            if isinstance(parsed, ClaimError):
+                raise InvalidClaimError(parsed)
+            claim = parsed
+        return self._evaluate(claim)
+
+    def evaluate_line(
+        self,
+        line: ClaimLine | Mapping[str, Any],
+        *,
+        payer: Payer | str,
+        same_day_codes: Iterable[str] = (),
+        state: str | None = None,
+    ) -> LineResult:
+        """Evaluate one line, given the payer type and the codes of the other lines billed the
+        same date of service (the context a claim would give).
+
+        Example:
+            >>> import datetime as dt
+            >>> engine = load_engine()
+            >>> engine.evaluate_line(
+            ...     ClaimLine(code="G6001", modifiers=["TC"], date_of_service=dt.date(2025, 3, 3)),
+            ...     payer="commercial", same_day_codes=["77386"]).decision
+            <Decision.BUNDLE: 'bundle'>
+        """
+        # One path for all: the line is checked as a one-line claim, and the context is given.
+        parsed = parse_claim(
+            {"claim_id": "-", "payer": payer, "state": state, "lines": [line]}
+        )
+        if isinstance(parsed, ClaimError):
+            raise InvalidClaimError(parsed)
+        try:
+            context = frozenset(normalise_code(code) for code in same_day_codes)
+        except ValueError as exc:
+            raise InvalidClaimError(
+                ClaimError("<python>", 1, None, (FieldIssue("same_day_codes", str(exc)),))
+            ) from None
+        index = self._index(parsed.payer, parsed.state, parsed.lines[0].date_of_service)
+        return self._line(parsed.lines[0], parsed.lines[0].line_id, index, context, 1)
+
+    @overload
+    def evaluate_many(
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["raise"] = "raise"
+    ) -> Iterator[ClaimResult]: ...
+
+    @overload
+    def evaluate_many(
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["collect"]
+    ) -> Iterator[ClaimResult | ClaimError]: ...
+
+    def evaluate_many(
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: str = "raise"
+    ) -> Iterator[ClaimResult | ClaimError]:
+        """Evaluate a stream of claims lazily, one at a time, yielding results in input order.
+
+        ``errors="raise"`` (default) raises :class:`InvalidClaimError` at the first invalid
+        record; ``errors="collect"`` yields a :class:`ClaimError` in its place and goes on, so
+        every record in is a result or an error out.
+
+        Example:
+            >>> engine = load_engine()
+            >>> out = list(engine.evaluate_many([{"claim_id": "A", "payer": "x", "lines": []}],
+            ...                                 errors="collect"))
+            >>> type(out[0]).__name__
+            'ClaimError'
+        """
+        if errors not in ("raise", "collect"):
+            raise ValueError("errors must be 'raise' or 'collect'")
+        for record, claim in enumerate(claims, start=1):
+            parsed = parse_claim(claim, record=record)
+            if isinstance(parsed, ClaimError):
+                if errors == "raise":
+                    raise InvalidClaimError(parsed)
+                yield parsed
+            else:
+                yield self._evaluate(parsed)
+
+    # -- the one evaluation path ---------------------------------------------------------------
+
+    def _index(self, payer: str, state: str | None, day: dt.date) -> _CodeIndex:
+        eras = self._tables.get(state) if state is not None else None
+        if eras is None:
+            eras = self._tables[None]
+        return eras[bisect_right(self._boundaries, day)][payer]
+
+    def _evaluate(self, claim: Claim) -> ClaimResult:
+        lines = claim.lines
+        payer = claim.payer
+        state = claim.state
+        day_codes: dict[dt.date, list[str]] | None = None
+        if len(lines) > 1:
+            day_codes = {}
+            for line in lines:
+                day_codes.setdefault(line.date_of_service, []).append(line.code)
+        results = []
+        for position, line in enumerate(lines, start=1):
+            index = self._index(payer, state, line.date_of_service)
+            checks = index.get(line.code)
+            if checks is None:
+                # Codes no edit watches: allowed, untouched.
+                results.append(LineResult(
+                    line.line_id or str(position), line.code, line.modifiers,
+                    line.date_of_service, _ALLOW, _NO_REASONS,
+                ))
+                continue
+            context = _NO_CODES
+            if day_codes is not None:
+                codes = day_codes[line.date_of_service]
+                if len(codes) > 1:
+                    context = frozenset(codes)
+                    if codes.count(line.code) == 1:
+                        context = context - {line.code}
+            results.append(self._line(line, line.line_id, index, context, position, checks))
+        return ClaimResult(claim.claim_id, payer.value, state, tuple(results), self._provenance)
+
+    def _line(
+        self,
+        line: ClaimLine,
+        line_id: str | None,
+        index: _CodeIndex,
+        context: frozenset[str],
+        position: int,
+        checks: tuple[Check, ...] | None = None,
+    ) -> LineResult:
+        if checks is None:
+            checks = index.get(line.code, ())
+        modifiers = line.modifiers
+        components = _components(modifiers)
+        reasons = []
+        worst = _ALLOW
+        for check in checks:
+            if check.components is not None and check.components.isdisjoint(components):
+                continue
+            if check.modifiers_all is not None and not check.modifiers_all.issubset(modifiers):
+                continue
+            if check.column1 is not None and check.column1.isdisjoint(context):
+                continue
+            if check.bypass is not None and not check.bypass.isdisjoint(modifiers):
+                continue
+            reason = check.reason
+            reasons.append(reason)
+            if _SEVERITY[reason.decision] > _SEVERITY[worst]:
+                worst = reason.decision
+        return LineResult(
+            line_id or str(position), line.code, modifiers, line.date_of_service, worst,
+            tuple(reasons),
+        )
+
+    # -- what is in force ----------------------------------------------------------------------
+
+    def edits_in_force(
+        self, day: dt.date, *, payer: Payer | str | None = None, state: str | None = None
+    ) -> list[SourcedEdit]:
+        """The edits in force on a date of service, for a payer type and state (sorted by id).
+
+        Example:
+            >>> engine = load_engine()
+            >>> "IGRT-MEDICARE-77387" in [e.edit.id for e in engine.edits_in_force(
+            ...     dt.date(2025, 6, 2), payer="medicare")]
+            True
+        """
+        wanted = Payer(payer) if payer is not None else None
+        return [
+            item for item in _edits_in_force(self._pack, day, state)
+            if wanted is None or wanted in item.edit.payers
+        ]
+
+
+def _edits_in_force(pack: RulePack, day: dt.date, state: str | None) -> list[SourcedEdit]:
+    active = {item.edit.id: item for item in pack.edits if item.effective.contains(day)}
+    for overlay in pack.overlays:
+        if overlay.state != state or not overlay.model.effective.contains(day):
+            continue
+        for rule_id in overlay.model.disable:
+            active.pop(rule_id, None)
+        for item in overlay.edits:
+            if item.effective.contains(day):
+                active[item.edit.id] = item  # same id: replaces the base edit for this state
+    return [active[rule_id] for rule_id in sorted(active)]
+
+
+def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[str, _CodeIndex]]]]:
+    """Split time into eras at every date something starts or ends, and build, per era, state
+    variant and payer type, the code -> checks index."""
+    cuts: set[dt.date] = set()
+    ranges = [entry.effective for entry in pack.codes] + [item.effective for item in pack.edits]
+    for overlay in pack.overlays:
+        ranges.append(overlay.model.effective)
+        ranges += [item.effective for item in overlay.edits]
+    for span in ranges:
+        if span.start is not None:
+            cuts.add(span.start)
+        if span.end is not None and span.end < dt.date.max:
+            cuts.add(span.end + dt.timedelta(days=1))
+    boundaries = sorted(cuts)
+    # era i covers [boundaries[i-1], boundaries[i]); a representative day for each:
+    days = [boundaries[0] - dt.timedelta(days=1)] if boundaries else [dt.date(2000, 1, 1)]
+    days += boundaries
+
+    tables: dict[str | None, list[dict[str, _CodeIndex]]] = {}
+    for state in [None, *(overlay.state for overlay in pack.overlays)]:
+        eras = []
+        for day in days:
+            code_table = CodeTable(pack.codes, day)
+            by_payer: dict[str, dict[str, list[Check]]] = {payer.value: {} for payer in Payer}
+            for item in _edits_in_force(pack, day, state):
+                compiled = list(COMPILERS[item.edit.kind](item, code_table))
+                for payer in item.edit.payers:
+                    index = by_payer[payer.value]
+                    for code, check in compiled:
+                        index.setdefault(code, []).append(check)
+            eras.append({
+                payer: {code: tuple(checks) for code, checks in index.items()}
+                for payer, index in by_payer.items()
+            })
+        tables[state] = eras
+    return boundaries, tables
+
+
+def load_engine(path: str | Path | None = None) -> Engine:
+    """Load and compile a rule pack: the packaged IGRT pack by default, or the one at ``path``.
+
+    Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
+
+    Example:
+        >>> load_engine().provenance.pack
+        'igrt'
+    """
+    return Engine(load_pack(packaged_rules_path() if path is None else path))

@@ -1,0 +1,217 @@
+"""Result types: the decision on each line and every reason behind it.
+
+Results are immutable named tuples: cheap to build on the hot path (a batch makes millions),
+safe to share between threads, picklable, and plain to serialise (:meth:`ClaimResult.to_dict`).
+
+Example:
+    >>> from claimedit import Decision
+    >>> Decision.DENY.outranks(Decision.BUNDLE)
+    True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+__all__ = [
+    "ClaimError",
+    "ClaimResult",
+    "Decision",
+    "FieldIssue",
+    "LineResult",
+    "Provenance",
+    "Reason",
+    "SEVERITY",
+]
+
+
+class Decision(StrEnum):
+    """What happens to a line: ``allow`` (pay as billed), ``bundle`` (paid within another
+    service billed the same day) or ``deny``. Severity: deny > bundle > allow."""
+
+    ALLOW = "allow"
+    BUNDLE = "bundle"
+    DENY = "deny"
+
+    @property
+    def severity(self) -> int:
+        return SEVERITY[self]
+
+    def outranks(self, other: Decision) -> bool:
+        """True when this decision is more severe than ``other``."""
+        return SEVERITY[self] > _SEVERITY[other]
+
+
+SEVERITY = {Decision.ALLOW: 0, Decision.BUNDLE: 1, Decision.DENY: 2}
+"""Decision -> rank; the line's decision is its most severe reason's."""
+
+
+class Reason(NamedTuple):
+    """Why an edit fired on a line, with everything a remittance (835 CAS/LQ) needs."""
+
+    rule_id: str
+    """Stable id of the edit in the rule pack, e.g. ``IGRT-TC-BUNDLED-INTO-IMRT``."""
+    decision: Decision
+    """The decision this edit alone calls for."""
+    message: str
+    """A sentence for people: what is wrong with the line."""
+    group_code: str
+    """Claim adjustment group code: CO, PR or OA."""
+    carc: str
+    """Claim Adjustment Reason Code value, e.g. ``97``."""
+    rarcs: tuple[str, ...]
+    """Remittance Advice Remark Code values, e.g. ``("M15",)``."""
+    citation: str
+    """The policy sentence (or CMS source) the edit encodes."""
+    source: str
+    """The rule-pack revision or state overlay the edit came from."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self._asdict()
+        data["decision"] = self.decision.value
+        data["rarcs"] = list(self.rarcs)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reason:
+        return cls(
+            rule_id=data["rule_id"],
+            decision=Decision(data["decision"]),
+            message=data["message"],
+            group_code=data["group_code"],
+            carc=data["carc"],
+            rarcs=tuple(data["rarcs"]),
+            citation=data["citation"],
+            source=data["source"],
+        )
+
+
+class LineResult(NamedTuple):
+    """The decision on one claim line and the reasons (empty when allowed untouched)."""
+
+    line_id: str | None
+    """The input line id, or its 1-based position in the claim when the input had none."""
+    code: str
+    """The normalised procedure code of the line."""
+    modifiers: tuple[str, ...]
+    """The normalised modifiers of the line."""
+    date_of_service: dt.date
+    decision: Decision
+    """The most severe decision among the reasons; ``allow`` when none fired."""
+    reasons: tuple[Reason, ...]
+    """Every edit that fired, in rule-pack order."""
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(reason.rule_id for reason in self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line_id": self.line_id,
+            "code": self.code,
+            "modifiers": list(self.modifiers),
+            "date_of_service": self.date_of_service.isoformat(),
+            "decision": self.decision.value,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LineResult:
+        return cls(
+            line_id=data["line_id"],
+            code=data["code"],
+            modifiers=tuple(data["modifiers"]),
+            date_of_service=dt.date.fromisoformat(data["date_of_service"]),
+            decision=Decision(data["decision"]),
+            reasons=tuple(Reason.from_dict(item) for item in data["reasons"]),
+        )
+
+
+class Provenance(NamedTuple):
+    """Which rules decided: the pack id and version and a content hash of its rule files."""
+
+    pack: str
+    version: str
+    content_hash: str
+    """``sha256:`` over every rule file of the pack (names and bytes), overlays included."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class ClaimResult(NamedTuple):
+    """The results of one claim: one :class:`LineResult` per input line, in input order."""
+
+    claim_id: str
+    payer: str
+    state: str | None
+    lines: tuple[LineResult, ...]
+    provenance: Provenance
+
+    @property
+    def decision(self) -> Decision:
+        """The most severe line decision (a summary; each line is adjudicated on its own)."""
+        worst = Decision.ALLOW
+        for line in self.lines:
+            if line.decision.outranks(worst):
+                worst = line.decision
+        return worst
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id,
+            "payer": self.payer,
+            "state": self.state,
+            "lines": [line.to_dict() for line in self.lines],
+            "provenance": self.provenance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
+        return cls(
+            claim_id=data["claim_id"],
+            payer=data["payer"],
+            state=data["state"],
+            lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
+            provenance=Provenance(**data["provenance"]),
+        )
+
+
+class FieldIssue(NamedTuple):
+    """One problem with an input record: where (a dotted field path) and why."""
+
+    field: str
+    """E.g. ``lines.1.modifiers.0`` (0-based positions), or ``""`` for the record itself."""
+    reason: str
+
+
+class ClaimError(NamedTuple):
+    """An input record that could not be evaluated, and every problem found in it."""
+
+    source: str
+    """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
+    record: int
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    claim_id: str | None
+    """The claim id when it could be read."""
+    issues: tuple[FieldIssue, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record": self.record,
+            "claim_id": self.claim_id,
+            "issues": [issue._asdict() for issue in self.issues],
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.source}: record {self.record}"
+        if self.claim_id is not None:
+            where += f" (claim {self.claim_id})"
+        problems = "; ".join(
+            f"{issue.field}: {issue.reason}" if issue.field else issue.reason
+            for issue in self.issues
+        )
+        return f"{where}: {problems}"
