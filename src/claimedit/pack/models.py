@@ -77,7 +77,9 @@ class DateRange(_Model):
         return starts_inside and ends_inside
 
     def __str__(self) -> str:
-        return f"{self.start or '...'}..{self.end or '...'}"
+        if self.start is None and self.end is None:
+            return "always"
+        return f"{self.start or ''}..{self.end or ''}"
 
 
 ALWAYS = DateRange()

@@ -1,0 +1,201 @@
+"""The ``claimedit`` command line.
+
+    claimedit check FILE... [--format table|json|jsonl] [--rules PATH] [--input-format F]
+    claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE...] [--state ST]
+    claimedit rules check [PATH]
+    claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+
+Exit status: 0 done; 1 the rule pack is broken or the command failed; 2 some input record was
+invalid or unreadable (every other record is still evaluated and written), or a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TextIO
+
+from claimedit import __version__
+from claimedit.claims import Payer, parse_claim
+from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.inputs import FORMATS, Record, read_records
+from claimedit.outputs import WRITERS
+from claimedit.pack import RulePackError, load_pack, packaged_rules_path
+from claimedit.results import ClaimError, ClaimResult, FieldIssue
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args)
+        return status
+    except RulePackError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:  # `claimedit check big.jsonl | head`
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claimedit", description="Apply a reimbursement policy rule pack to claim lines."
+    )
+    parser.add_argument("--version", action="version", version=f"claimedit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="evaluate claims from files or stdin")
+    check.add_argument("files", nargs="+", metavar="FILE", help="JSON, JSON Lines or CSV; - = stdin")
+    check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
+    check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
+                       help="input format (default: by file extension, else by content)")
+    check.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    check.set_defaults(run=_check)
+
+    explain = commands.add_parser("explain", help="evaluate one line and show every edit that fired")
+    explain.add_argument("code", help="procedure code, modifiers after dashes: G6001-TC, 77387-26")
+    explain.add_argument("--date", required=True, type=_date, help="date of service YYYY-MM-DD")
+    explain.add_argument("--payer", required=True, help="medicare, medicaid or commercial")
+    explain.add_argument("--with", dest="same_day", nargs="*", default=[], metavar="CODE",
+                         help="codes billed on other lines the same date of service")
+    explain.add_argument("--modifier", "-m", action="append", default=[], help="a modifier")
+    explain.add_argument("--state", help="two-letter state (selects state exceptions)")
+    explain.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    explain.set_defaults(run=_explain)
+
+    rules = commands.add_parser("rules", help="validate or show a rule pack")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    rules_check = rules_commands.add_parser("check", help="validate a rule pack, list every problem")
+    rules_check.add_argument("path", nargs="?", help="rule pack directory (default: packaged)")
+    rules_check.set_defaults(run=_rules_check)
+    show = rules_commands.add_parser("show", help="print the edits in force")
+    show.add_argument("--as-of", type=_date, default=dt.date.today(), help="date of service")
+    show.add_argument("--payer", help="only edits for this payer type")
+    show.add_argument("--state", help="apply this state's exceptions")
+    show.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_rules_show)
+    return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
+    for name in files:
+        if name == "-":
+            yield from read_records(sys.stdin, "-", fmt)
+            continue
+        try:
+            with open(name, encoding="utf-8", newline="") as handle:
+                yield from read_records(handle, name, fmt)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            yield Record(name, 0, ClaimError(name, 0, None, (FieldIssue("", f"cannot read: {reason}"),)))
+
+
+def _evaluate(engine: Engine, records: Iterator[Record]) -> Iterator[ClaimResult | ClaimError]:
+    for record in records:
+        if isinstance(record.data, ClaimError):
+            yield record.data
+            continue
+        parsed = parse_claim(record.data, source=record.source, record=record.number)
+        yield parsed if isinstance(parsed, ClaimError) else engine.evaluate(parsed)
+
+
+def _check(args: argparse.Namespace) -> int:
+    engine = load_engine(args.rules)
+    writer = WRITERS[args.format](sys.stdout, sys.stderr)
+    for item in _evaluate(engine, _records(args.files, args.input_format)):
+        writer.write(item)
+    writer.close()
+    return EXIT_INVALID if writer.summary.invalid else EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    engine = load_engine(args.rules)
+    code, *modifiers = args.code.split("-")
+    modifiers += args.modifier
+    try:
+        result = engine.evaluate_line(
+            {"code": code, "modifiers": modifiers, "date_of_service": args.date},
+            payer=args.payer, same_day_codes=args.same_day, state=args.state,
+        )
+    except InvalidClaimError as exc:
+        print(f"error: {'; '.join(f'{i.field}: {i.reason}' for i in exc.error.issues)}",
+              file=sys.stderr)
+        return EXIT_INVALID
+    billed = "-".join((result.code, *result.modifiers))
+    context = f", with {' '.join(args.same_day)} the same day" if args.same_day else ""
+    state = f", state {args.state.upper()}" if args.state else ""
+    print(f"{billed} on {args.date}, {Payer(args.payer).value}{state}{context}: "
+          f"{result.decision.value.upper()}")
+    if not result.reasons:
+        print("  no edit fired")
+    for reason in result.reasons:
+        rarcs = " ".join(reason.rarcs)
+        print(f"  {reason.rule_id}: {reason.decision.value}, {reason.group_code}-{reason.carc} "
+              f"{rarcs} (from {reason.source})")
+        print(f"    {reason.message}")
+        print(f"    cites {reason.citation}")
+    p = engine.provenance
+    print(f"rules: {p.pack} {p.version} {p.content_hash}")
+    return EXIT_OK
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    path = args.path or packaged_rules_path()
+    pack = load_pack(path)  # a RulePackError is printed with every problem by main()
+    overlays = ", ".join(o.state for o in pack.overlays) or "none"
+    print(f"ok: {path}: {pack.meta.id} {pack.meta.version} {pack.content_hash}")
+    print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
+          f"state overlays: {overlays}")
+    return EXIT_OK
+
+
+def _rules_show(args: argparse.Namespace) -> int:
+    engine = load_engine(args.rules)
+    try:
+        payer = Payer(args.payer) if args.payer else None
+    except ValueError:
+        print(f"error: unknown payer {args.payer!r}: medicare, medicaid or commercial",
+              file=sys.stderr)
+        return EXIT_INVALID
+    state = args.state.upper() if args.state else None
+    edits = engine.edits_in_force(args.as_of, payer=payer, state=state)
+    if args.json:
+        rows = [{"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
+                 "file": item.file, "effective": item.effective.model_dump(mode="json"),
+                 "edit": item.edit.model_dump(mode="json")} for item in edits]
+        json.dump({"as_of": args.as_of.isoformat(), "payer": payer, "state": state,
+                   "edits": rows}, sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    _print_edits(sys.stdout, args.as_of, payer, state, edits, engine)
+    return EXIT_OK
+
+
+def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | None,
+                 edits: list, engine: Engine) -> None:  # type: ignore[type-arg]
+    p = engine.provenance
+    who = payer.value if payer else "all payers"
+    print(f"{p.pack} {p.version}: edits in force on {day} for {who}"
+          f"{', state ' + state if state else ''} ({len(edits)})", file=out)
+    for item in edits:
+        edit = item.edit
+        payers = ",".join(edit.payers)
+        print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
+              f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
+              f"{item.effective}  [{item.source}]", file=out)

@@ -1,0 +1,173 @@
+"""Read claims from files and streams: JSON, JSON Lines and CSV, one record at a time.
+
+Every reader yields :class:`Record` items: the raw data of one claim with the place it came from
+(file and record number), or a :class:`~claimedit.results.ClaimError` when the record could not
+even be parsed. Nothing is dropped: a broken line of a JSON Lines file is an error record and the
+next line is read as usual.
+
+CSV holds one claim line per row; rows are grouped into claims by ``claim_id`` and the rows of a
+claim must be contiguous. Columns (header names, any order, case-insensitive):
+
+==================  ==========================================================================
+``claim_id``        required
+``payer``           required: medicare, medicaid or commercial (repeat it on every row)
+``state``           optional two-letter state
+``line_id``         optional
+``code``            required: CPT/HCPCS code
+``modifiers``       optional: modifiers separated by spaces, commas, ``;`` or ``:`` (``26``)
+``modifier1..4``    optional alternative to ``modifiers``: one modifier per column
+``date_of_service`` required: YYYY-MM-DD
+``units``           optional, default 1
+==================  ==========================================================================
+
+Example:
+    >>> records = list(read_records(['{"claim_id": "A"}', 'not json'], "x.jsonl"))
+    >>> [type(r.data).__name__ for r in records]
+    ['dict', 'ClaimError']
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+from claimedit.results import ClaimError, FieldIssue
+
+__all__ = ["FORMATS", "Record", "detect_format", "read_records"]
+
+
+class Record(NamedTuple):
+    """One input record: its source file, its 1-based number there, and its data or error."""
+
+    source: str
+    number: int
+    data: Any | ClaimError
+
+
+Reader = Callable[[Iterable[str], str], Iterator[Record]]
+
+
+def _error(source: str, number: int, reason: str, claim_id: str | None = None) -> Record:
+    return Record(source, number, ClaimError(source, number, claim_id, (FieldIssue("", reason),)))
+
+
+def read_jsonl(lines: Iterable[str], source: str) -> Iterator[Record]:
+    """One claim per line; blank lines are skipped, record numbers are line numbers."""
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            yield Record(source, number, json.loads(text))
+        except json.JSONDecodeError as exc:
+            yield _error(source, number, f"not JSON: {exc.msg} at column {exc.colno}")
+
+
+def read_json(lines: Iterable[str], source: str) -> Iterator[Record]:
+    """One JSON document: a claim, or a list of claims (record numbers are list positions)."""
+    try:
+        document = json.loads("".join(lines))
+    except json.JSONDecodeError as exc:
+        yield _error(source, 1, f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return
+    if isinstance(document, list):
+        for number, item in enumerate(document, start=1):
+            yield Record(source, number, item)
+    else:
+        yield Record(source, 1, document)
+
+
+_CLAIM_COLUMNS = ("claim_id", "payer", "state")
+_LINE_COLUMNS = ("line_id", "code", "date_of_service", "units")
+
+
+def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
+    """One claim line per row, grouped into claims by contiguous ``claim_id``.
+
+    The record number of a claim is the file line of its first row.
+    """
+    reader = csv.DictReader(lines)
+    if reader.fieldnames is None:
+        return
+    header = {name: (name or "").strip().lower() for name in reader.fieldnames}
+    missing = {"claim_id", "payer", "code", "date_of_service"} - set(header.values())
+    if missing:
+        yield _error(source, 1, f"CSV header lacks column(s): {', '.join(sorted(missing))}")
+        return
+    seen: set[str] = set()
+    current: dict[str, Any] | None = None
+    first_line = 0
+    for row in reader:
+        row = {header[key]: (value or "").strip() for key, value in row.items() if key in header}
+        line_number = reader.line_num
+        claim_id = row.get("claim_id", "")
+        if current is None or claim_id != current["claim_id"]:
+            if current is not None:
+                yield Record(source, first_line, current)
+            if claim_id in seen:
+                yield _error(source, line_number, f"rows of claim {claim_id} are not contiguous: "
+                             "sort the file by claim_id", claim_id)
+                current = None
+                continue
+            seen.add(claim_id)
+            first_line = line_number
+            current = {key: row.get(key) or None for key in _CLAIM_COLUMNS}
+            current["claim_id"] = claim_id
+            current["lines"] = []
+        line: dict[str, Any] = {key: row[key] for key in _LINE_COLUMNS if row.get(key)}
+        modifiers = row.get("modifiers", "")
+        if not modifiers:
+            modifiers = " ".join(row.get(f"modifier{n}", "") for n in range(1, 5)).strip()
+        if modifiers:
+            line["modifiers"] = modifiers
+        if "units" in line and line["units"].isdigit():
+            line["units"] = int(line["units"])
+        current["lines"].append(line)
+    if current is not None:
+        yield Record(source, first_line, current)
+
+
+FORMATS: dict[str, Reader] = {"json": read_json, "jsonl": read_jsonl, "csv": read_csv}
+"""Input format name -> reader. Adapters for other formats register here."""
+
+_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+def detect_format(name: str, head: str) -> str:
+    """Guess a format from the file name, else from its first characters.
+
+    ``[`` starts a JSON document; ``{`` a JSON document or JSON Lines (JSON Lines when the first
+    line is a complete object); anything else is taken as CSV.
+    """
+    for extension, fmt in _EXTENSIONS.items():
+        if name.lower().endswith(extension):
+            return fmt
+    stripped = head.lstrip()
+    if stripped.startswith("["):
+        return "json"
+    if stripped.startswith("{"):
+        first_line = stripped.split("\n", 1)[0]
+        try:
+            json.loads(first_line)
+        except json.JSONDecodeError:
+            return "json"
+        return "jsonl"
+    return "csv"
+
+
+def read_records(
+    lines: Iterable[str], source: str, fmt: str | None = None
+) -> Iterator[Record]:
+    """Read every record from ``lines`` (an open text file, ``sys.stdin``, a list of lines).
+
+    ``fmt`` is detected from ``source`` and the first line when not given. Reading is lazy:
+    one record is held at a time (a JSON document is the exception: it is parsed whole).
+    """
+    iterator = iter(lines)
+    if fmt is None:
+        head = next(iterator, "")
+        fmt = detect_format(source, head)
+        iterator = itertools.chain([head], iterator)
+    yield from FORMATS[fmt](iterator, source)

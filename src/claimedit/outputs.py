@@ -1,0 +1,135 @@
+"""Write results: a table for people, JSON or JSON Lines for programs, and the summary.
+
+Writers take results one at a time, so output streams as input is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, TextIO
+
+from claimedit.results import ClaimError, ClaimResult, Decision
+
+__all__ = ["JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "WRITERS", "Writer"]
+
+
+class Summary:
+    """Counts of claims, lines by decision, and invalid records."""
+
+    def __init__(self) -> None:
+        self.claims = 0
+        self.invalid = 0
+        self.decisions: Counter[str] = Counter({decision.value: 0 for decision in Decision})
+
+    def add(self, item: ClaimResult | ClaimError) -> None:
+        if isinstance(item, ClaimError):
+            self.invalid += 1
+            return
+        self.claims += 1
+        for line in item.lines:
+            self.decisions[line.decision.value] += 1
+
+    @property
+    def lines(self) -> int:
+        return sum(self.decisions.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claims": self.claims, "lines": self.lines, "decisions": dict(self.decisions),
+                "invalid_records": self.invalid}
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{count} {name}" for name, count in self.decisions.items())
+        return (f"{self.claims} claims, {self.lines} lines: {counts}; "
+                f"{self.invalid} invalid records")
+
+
+class Writer:
+    """Base writer: results to ``out``, errors to ``err`` (or into the document)."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self.summary = Summary()
+
+    def write(self, item: ClaimResult | ClaimError) -> None:
+        self.summary.add(item)
+        if isinstance(item, ClaimError):
+            self.error(item)
+        else:
+            self.result(item)
+
+    def result(self, result: ClaimResult) -> None:
+        raise NotImplementedError
+
+    def error(self, error: ClaimError) -> None:
+        print(f"error: {error}", file=self.err)
+
+    def close(self) -> None:
+        print(f"summary: {self.summary}", file=self.err)
+
+
+class JsonLinesWriter(Writer):
+    """One JSON object a line: a claim result, or ``{"error": {...}}`` for an invalid record."""
+
+    def result(self, result: ClaimResult) -> None:
+        self.out.write(json.dumps(result.to_dict(), separators=(",", ":")) + "\n")
+
+    def error(self, error: ClaimError) -> None:
+        self.out.write(json.dumps({"error": error.to_dict()}, separators=(",", ":")) + "\n")
+        super().error(error)
+
+
+class JsonWriter(Writer):
+    """One JSON document: ``{"results": [...], "errors": [...], "summary": {...}}``.
+
+    Results stream out as they come; errors (few) are held until the end.
+    """
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        super().__init__(out, err)
+        self._errors: list[ClaimError] = []
+        self._first = True
+        self.out.write('{"results": [')
+
+    def result(self, result: ClaimResult) -> None:
+        self.out.write(("\n  " if self._first else ",\n  ") + json.dumps(result.to_dict()))
+        self._first = False
+
+    def error(self, error: ClaimError) -> None:
+        self._errors.append(error)
+        super().error(error)
+
+    def close(self) -> None:
+        errors = json.dumps([error.to_dict() for error in self._errors])
+        self.out.write(f'\n], "errors": {errors}, "summary": {json.dumps(self.summary.to_dict())}}}\n')
+
+
+class TableWriter(Writer):
+    """A fixed-width table, one row per line, then the summary."""
+
+    _ROW = "{:<14} {:<6} {:<6} {:<8} {:<10} {:<10} {:<7} {}"
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        super().__init__(out, err)
+        print(self._ROW.format("claim", "line", "code", "mods", "date", "payer", "decision",
+                               "reasons (group-CARC RARCs rule)"), file=self.out)
+
+    def result(self, result: ClaimResult) -> None:
+        for line in result.lines:
+            reasons = "; ".join(
+                f"{r.group_code}-{r.carc} {' '.join(r.rarcs)} {r.rule_id}".replace("  ", " ")
+                for r in line.reasons
+            )
+            print(self._ROW.format(
+                result.claim_id, line.line_id or "", line.code, ",".join(line.modifiers),
+                line.date_of_service.isoformat(), result.payer, line.decision.value, reasons,
+            ).rstrip(), file=self.out)
+
+    def close(self) -> None:
+        print(f"\nsummary: {self.summary}", file=self.out)
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "table": TableWriter, "json": JsonWriter, "jsonl": JsonLinesWriter,
+}
