@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
-    check.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    _rules_options(check)
     check.set_defaults(run=_check)
 
     explain = commands.add_parser("explain", help="evaluate one line and show every edit that fired")
@@ -68,22 +68,34 @@ def _parser() -> argparse.ArgumentParser:
                          help="codes billed on other lines the same date of service")
     explain.add_argument("--modifier", "-m", action="append", default=[], help="a modifier")
     explain.add_argument("--state", help="two-letter state (selects state exceptions)")
-    explain.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    _rules_options(explain)
     explain.set_defaults(run=_explain)
 
     rules = commands.add_parser("rules", help="validate or show a rule pack")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     rules_check = rules_commands.add_parser("check", help="validate a rule pack, list every problem")
     rules_check.add_argument("path", nargs="?", help="rule pack directory (default: packaged)")
+    rules_check.add_argument("--overlay", action="append", default=[], metavar="FILE",
+                             help="a state-exception file <ST>.yaml kept outside the pack")
     rules_check.set_defaults(run=_rules_check)
     show = rules_commands.add_parser("show", help="print the edits in force")
     show.add_argument("--as-of", type=_date, default=dt.date.today(), help="date of service")
     show.add_argument("--payer", help="only edits for this payer type")
     show.add_argument("--state", help="apply this state's exceptions")
-    show.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
     return parser
+
+
+def _rules_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    parser.add_argument("--overlay", action="append", default=[], metavar="FILE",
+                        help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return load_engine(args.rules, overlays=args.overlay)
 
 
 def _date(text: str) -> dt.date:
@@ -116,7 +128,7 @@ def _evaluate(engine: Engine, records: Iterator[Record]) -> Iterator[ClaimResult
 
 
 def _check(args: argparse.Namespace) -> int:
-    engine = load_engine(args.rules)
+    engine = _engine(args)
     writer = WRITERS[args.format](sys.stdout, sys.stderr)
     for item in _evaluate(engine, _records(args.files, args.input_format)):
         writer.write(item)
@@ -125,7 +137,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    engine = load_engine(args.rules)
+    engine = _engine(args)
     code, *modifiers = args.code.split("-")
     modifiers += args.modifier
     try:
@@ -157,7 +169,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _rules_check(args: argparse.Namespace) -> int:
     path = args.path or packaged_rules_path()
-    pack = load_pack(path)  # a RulePackError is printed with every problem by main()
+    pack = load_pack(path, args.overlay)  # a RulePackError is printed with every problem by main()
     overlays = ", ".join(o.state for o in pack.overlays) or "none"
     print(f"ok: {path}: {pack.meta.id} {pack.meta.version} {pack.content_hash}")
     print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
@@ -166,7 +178,7 @@ def _rules_check(args: argparse.Namespace) -> int:
 
 
 def _rules_show(args: argparse.Namespace) -> int:
-    engine = load_engine(args.rules)
+    engine = _engine(args)
     try:
         payer = Payer(args.payer) if args.payer else None
     except ValueError:

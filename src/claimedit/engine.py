@@ -344,8 +344,9 @@ def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[
     return boundaries, tables
 
 
-def load_engine(path: str | Path | None = None) -> Engine:
+def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path] = ()) -> Engine:
     """Load and compile a rule pack: the packaged IGRT pack by default, or the one at ``path``.
+    ``overlays`` adds state-exception files kept outside the pack (see :func:`load_pack`).
 
     Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
 
@@ -353,4 +354,4 @@ def load_engine(path: str | Path | None = None) -> Engine:
         >>> load_engine().provenance.pack
         'igrt'
     """
-    return Engine(load_pack(packaged_rules_path() if path is None else path))
+    return Engine(load_pack(packaged_rules_path() if path is None else path, overlays))

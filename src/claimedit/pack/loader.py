@@ -111,15 +111,34 @@ class _Collector:
             return None
 
 
-def load_pack(path: str | Path) -> RulePack:
+def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack:
     """Load and validate the pack at ``path``. Raises :class:`RulePackError` listing every
-    problem (file, line, key) when anything is wrong."""
+    problem (file, line, key) when anything is wrong.
+
+    ``overlays`` adds state-exception files kept outside the pack (a payer's own
+    ``<ST>.yaml`` files); they are validated, hashed and applied like the pack's ``states/``.
+    """
     root = Path(path)
     out = _Collector()
     if not root.is_dir():
         raise RulePackError(str(root), [Problem(str(root), None, "", "not a rule pack directory")])
 
-    files = _rule_files(root)
+    paths = _rule_files(root)
+    overlay_names = [name for name in paths if name.startswith("states/")]
+    hash_names = {name: name for name in paths}
+    for extra in map(Path, overlays):
+        # Problems name the file where it is; the hash names it as if it were in states/, so
+        # the same rules give the same hash wherever the payer keeps the file.
+        name, hash_name = str(extra), f"states/{extra.name}"
+        if hash_name in hash_names.values():
+            out.add(name, None, "", f"the pack already has an overlay {hash_name}")
+        elif not extra.is_file():
+            out.add(name, None, "", "no such overlay file")
+        else:
+            paths[name] = extra
+            hash_names[name] = hash_name
+            overlay_names.append(name)
+    files = list(paths)
     if "pack.yaml" not in files:
         out.add("pack.yaml", None, "", "missing: every pack needs pack.yaml")
     if "codes.yaml" not in files:
@@ -128,8 +147,8 @@ def load_pack(path: str | Path) -> RulePack:
         out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml")
 
     parsed: dict[str, tuple[Any, LineMap | None]] = {}
-    for name in files:
-        data, lines, problems = load_yaml(root / name, name)
+    for name, file_path in paths.items():
+        data, lines, problems = load_yaml(file_path, name)
         out.problems.extend(problems)
         if lines is not None:
             parsed[name] = (data, lines)
@@ -143,7 +162,7 @@ def load_pack(path: str | Path) -> RulePack:
 
     revisions: list[RevisionInfo] = []
     edits: list[SourcedEdit] = []
-    for name in (name for name in files if name.startswith("edits/")):
+    for name in (name for name in files if name.startswith("edits/")):  # sorted: load order
         edits_file = _validate(out, parsed, name, EditsFile)
         if edits_file is None:
             continue
@@ -157,7 +176,7 @@ def load_pack(path: str | Path) -> RulePack:
 
     overlays: list[StateOverlay] = []
     base_ids = {item.edit.id for item in edits}
-    for name in (name for name in files if name.startswith("states/")):
+    for name in overlay_names:
         overlay = _validate(out, parsed, name, StateOverlayFile)
         if overlay is None:
             continue
@@ -189,26 +208,27 @@ def load_pack(path: str | Path) -> RulePack:
         revisions=tuple(revisions),
         edits=tuple(edits),
         overlays=tuple(overlays),
-        content_hash=_content_hash(root, files),
+        content_hash=_content_hash({hash_names[name]: path for name, path in paths.items()}),
         files=tuple(files),
     )
 
 
-def _rule_files(root: Path) -> list[str]:
-    names = [name for name in ("pack.yaml", "codes.yaml") if (root / name).is_file()]
+def _rule_files(root: Path) -> dict[str, Path]:
+    """The pack's rule files by their name in the pack, in load order."""
+    names = {name: root / name for name in ("pack.yaml", "codes.yaml") if (root / name).is_file()}
     for folder in ("edits", "states"):
         if (root / folder).is_dir():
-            names += sorted(
-                f"{folder}/{item.name}" for item in (root / folder).iterdir()
-                if item.suffix in (".yaml", ".yml") and item.is_file()
-            )
+            for item in sorted((root / folder).iterdir()):
+                if item.suffix in (".yaml", ".yml") and item.is_file():
+                    names[f"{folder}/{item.name}"] = item
     return names
 
 
-def _content_hash(root: Path, files: Iterable[str]) -> str:
+def _content_hash(paths: dict[str, Path]) -> str:
+    """sha256 over every rule file's pack name and bytes, in name order."""
     digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    for name in sorted(paths):
+        digest.update(name.encode() + b"\0" + paths[name].read_bytes() + b"\0")
     return f"sha256:{digest.hexdigest()}"
 
 

@@ -14,7 +14,16 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from claimedit.claims import Payer, normalise_code, normalise_modifier
 from claimedit.results import Decision
@@ -103,10 +112,15 @@ class Citation(_Model):
         return f'{where}: "{self.text}"{sourced}'
 
 
+def _code(value: Any) -> Any:
+    # YAML reads an unquoted 77014 as a number; a code is a string of 5 characters.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:05d}"
+    return normalise_code(value) if isinstance(value, str) else value
+
+
 def _codes(value: Any) -> Any:
-    if isinstance(value, list):
-        return [normalise_code(item) if isinstance(item, str) else item for item in value]
-    return value
+    return [_code(item) for item in value] if isinstance(value, list) else value
 
 
 class CodeSet(_Model):
@@ -127,6 +141,15 @@ class CodeSet(_Model):
     @classmethod
     def _normalise(cls, value: Any) -> Any:
         return _codes(value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Tell editors about the list shorthand the validator accepts.
+        schema = handler(core_schema)
+        return {"anyOf": [schema, {"type": "array", "items": {"type": "string"},
+                                   "description": "Shorthand for {codes: [...]}."}]}
 
     @model_validator(mode="after")
     def _not_empty(self) -> CodeSet:
@@ -151,7 +174,7 @@ class CodeEntry(_Model):
     @field_validator("code", mode="before")
     @classmethod
     def _normalise(cls, value: Any) -> Any:
-        return normalise_code(value)
+        return _code(value)
 
 
 class _EditBase(_Model):
