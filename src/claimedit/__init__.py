@@ -8,7 +8,8 @@ Example:
     >>> engine = claimedit.load_engine()
     >>> result = engine.evaluate({"claim_id": "C1", "payer": "medicaid", "lines": [
     ...     {"line_id": "1", "code": "77385", "date_of_service": "2025-03-03"},
-    ...     {"line_id": "2", "code": "77387", "modifiers": ["TC"], "date_of_service": "2025-03-03"}]})
+    ...     {"line_id": "2", "code": "77387", "modifiers": ["TC"],
+    ...      "date_of_service": "2025-03-03"}]})
     >>> result.lines[1].decision
     <Decision.BUNDLE: 'bundle'>
 """

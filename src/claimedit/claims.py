@@ -25,7 +25,8 @@ from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["Claim", "ClaimLine", "Payer", "issues_of", "parse_claim"]
 
-# CPT category I (5 digits), category II/III (4 digits + F/T/U...), HCPCS level II (letter + 4 digits).
+# CPT category I (5 digits), category II/III (4 digits and a letter), HCPCS level II (a letter and
+# 4 digits).
 _CODE = re.compile(r"^(?:\d{4}[0-9A-Z]|[A-Z]\d{4})$")
 # A CPT/HCPCS modifier is two alphanumeric characters (26, TC, 59, XS, LT, ...).
 _MODIFIER = re.compile(r"^[0-9A-Z]{2}$")

@@ -53,14 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="evaluate claims from files or stdin")
-    check.add_argument("files", nargs="+", metavar="FILE", help="JSON, JSON Lines or CSV; - = stdin")
+    check.add_argument("files", nargs="+", metavar="FILE",
+                       help="JSON, JSON Lines or CSV; - reads stdin")
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
     _rules_options(check)
     check.set_defaults(run=_check)
 
-    explain = commands.add_parser("explain", help="evaluate one line and show every edit that fired")
+    explain = commands.add_parser("explain",
+                                  help="evaluate one line and show every edit that fired")
     explain.add_argument("code", help="procedure code, modifiers after dashes: G6001-TC, 77387-26")
     explain.add_argument("--date", required=True, type=_date, help="date of service YYYY-MM-DD")
     explain.add_argument("--payer", required=True, help="medicare, medicaid or commercial")
@@ -73,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="validate or show a rule pack")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
-    rules_check = rules_commands.add_parser("check", help="validate a rule pack, list every problem")
+    rules_check = rules_commands.add_parser("check",
+                                            help="validate a rule pack, list every problem")
     rules_check.add_argument("path", nargs="?", help="rule pack directory (default: packaged)")
     rules_check.add_argument("--overlay", action="append", default=[], metavar="FILE",
                              help="a state-exception file <ST>.yaml kept outside the pack")
@@ -115,7 +118,8 @@ def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
                 yield from read_records(handle, name, fmt)
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            yield Record(name, 0, ClaimError(name, 0, None, (FieldIssue("", f"cannot read: {reason}"),)))
+            issue = FieldIssue("", f"cannot read: {reason}")
+            yield Record(name, 0, ClaimError(name, 0, None, (issue,)))
 
 
 def _evaluate(engine: Engine, records: Iterator[Record]) -> Iterator[ClaimResult | ClaimError]:

@@ -12,7 +12,8 @@ Example:
     >>> engine = claimedit.load_engine()
     >>> result = engine.evaluate({"claim_id": "C1", "payer": "commercial", "lines": [
     ...     {"line_id": "1", "code": "77385", "date_of_service": "2025-03-03"},
-    ...     {"line_id": "2", "code": "G6001", "modifiers": ["TC"], "date_of_service": "2025-03-03"}]})
+    ...     {"line_id": "2", "code": "G6001", "modifiers": ["TC"],
+    ...      "date_of_service": "2025-03-03"}]})
     >>> [line.decision.value for line in result.lines]
     ['allow', 'bundle']
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -33,8 +34,8 @@ from claimedit.results import (
     SEVERITY,
     ClaimError,
     ClaimResult,
-    FieldIssue,
     Decision,
+    FieldIssue,
     LineResult,
     Provenance,
     Reason,

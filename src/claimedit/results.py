@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 __all__ = [
+    "SEVERITY",
     "ClaimError",
     "ClaimResult",
     "Decision",
@@ -23,7 +24,6 @@ __all__ = [
     "LineResult",
     "Provenance",
     "Reason",
-    "SEVERITY",
 ]
 
 
@@ -41,7 +41,7 @@ class Decision(StrEnum):
 
     def outranks(self, other: Decision) -> bool:
         """True when this decision is more severe than ``other``."""
-        return SEVERITY[self] > _SEVERITY[other]
+        return SEVERITY[self] > SEVERITY[other]
 
 
 SEVERITY = {Decision.ALLOW: 0, Decision.BUNDLE: 1, Decision.DENY: 2}

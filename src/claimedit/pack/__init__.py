@@ -1,7 +1,13 @@
 """The rule pack: its schema, its loader and its error family."""
 
 from claimedit.pack.errors import Problem, RulePackError
-from claimedit.pack.loader import RulePack, SourcedEdit, StateOverlay, load_pack, packaged_rules_path
+from claimedit.pack.loader import (
+    RulePack,
+    SourcedEdit,
+    StateOverlay,
+    load_pack,
+    packaged_rules_path,
+)
 
 __all__ = [
     "Problem",

@@ -146,7 +146,7 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
     if not any(name.startswith("edits/") for name in files):
         out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml")
 
-    parsed: dict[str, tuple[Any, LineMap | None]] = {}
+    parsed: dict[str, tuple[Any, LineMap]] = {}
     for name, file_path in paths.items():
         data, lines, problems = load_yaml(file_path, name)
         out.problems.extend(problems)
@@ -174,7 +174,7 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         )
     _check_versions(out, edits)
 
-    overlays: list[StateOverlay] = []
+    state_overlays: list[StateOverlay] = []
     base_ids = {item.edit.id for item in edits}
     for name in overlay_names:
         overlay = _validate(out, parsed, name, StateOverlayFile)
@@ -194,8 +194,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
             f"state:{overlay.state}", known_codes, categories,
         )
         _check_versions(out, sourced)
-        overlays.append(StateOverlay(overlay, name, tuple(sourced)))
-    states = [overlay.state for overlay in overlays]
+        state_overlays.append(StateOverlay(overlay, name, tuple(sourced)))
+    states = [overlay.state for overlay in state_overlays]
     for state in {state for state in states if states.count(state) > 1}:
         out.add("states/", None, "", f"more than one overlay for state {state}")
 
@@ -207,7 +207,7 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         codes=codes,
         revisions=tuple(revisions),
         edits=tuple(edits),
-        overlays=tuple(overlays),
+        overlays=tuple(state_overlays),
         content_hash=_content_hash({hash_names[name]: path for name, path in paths.items()}),
         files=tuple(files),
     )
@@ -233,7 +233,7 @@ def _content_hash(paths: dict[str, Path]) -> str:
 
 
 def _validate(
-    out: _Collector, parsed: dict[str, tuple[Any, LineMap | None]], name: str, model: type[M]
+    out: _Collector, parsed: dict[str, tuple[Any, LineMap]], name: str, model: type[M]
 ) -> M | None:
     if name not in parsed:
         return None
@@ -242,7 +242,7 @@ def _validate(
 
 
 def _check_code_table(
-    out: _Collector, codes: tuple[CodeEntry, ...], parsed: tuple[Any, LineMap | None] | None
+    out: _Collector, codes: tuple[CodeEntry, ...], parsed: tuple[Any, LineMap] | None
 ) -> None:
     lines = parsed[1] if parsed else None
     for index, entry in enumerate(codes):

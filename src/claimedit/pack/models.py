@@ -81,9 +81,9 @@ class DateRange(_Model):
         )
 
     def within(self, outer: DateRange) -> bool:
-        starts_inside = outer.start is None or (self.start is not None and self.start >= outer.start)
-        ends_inside = outer.end is None or (self.end is not None and self.end <= outer.end)
-        return starts_inside and ends_inside
+        if outer.start is not None and (self.start is None or self.start < outer.start):
+            return False
+        return outer.end is None or (self.end is not None and self.end <= outer.end)
 
     def __str__(self) -> str:
         if self.start is None and self.end is None:
@@ -166,8 +166,8 @@ class CodeEntry(_Model):
         description="Our own short label (CPT descriptors are the AMA's copyright)."
     )
     category: str = Field(description="E.g. igrt, imrt_delivery, conventional_delivery.")
-    modifier_26: bool = Field(description="May the code carry modifier 26 (professional component)?")
-    modifier_tc: bool = Field(description="May the code carry modifier TC (technical component)?")
+    modifier_26: bool = Field(description="May the code carry modifier 26 (professional)?")
+    modifier_tc: bool = Field(description="May the code carry modifier TC (technical)?")
     effective: DateRange = ALWAYS
     source: str = Field(description="Where the code's dates and indicators come from.")
 

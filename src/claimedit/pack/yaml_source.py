@@ -43,7 +43,7 @@ class LineMap:
             elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
                 node = node[step]
             else:
-                continue
+                continue  # a union tag or a key the data lacks: not a place in the file
             path.append(step)
         line = None
         for depth in range(len(path), -1, -1):
