@@ -1,4 +1,4 @@
-"""The committed JSON Schemas match the models; every rule file names its schema and satisfies it."""
+"""The committed JSON Schemas match the models; every rule file names its schema and meets it."""
 
 from __future__ import annotations
 

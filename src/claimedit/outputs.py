@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from claimedit.results import ClaimError, ClaimResult, Decision
 
-__all__ = ["JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "WRITERS", "Writer"]
+__all__ = ["WRITERS", "JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "Writer"]
 
 
 class Summary:
@@ -102,7 +102,8 @@ class JsonWriter(Writer):
 
     def close(self) -> None:
         errors = json.dumps([error.to_dict() for error in self._errors])
-        self.out.write(f'\n], "errors": {errors}, "summary": {json.dumps(self.summary.to_dict())}}}\n')
+        summary = json.dumps(self.summary.to_dict())
+        self.out.write(f'\n], "errors": {errors}, "summary": {summary}}}\n')
 
 
 class TableWriter(Writer):
