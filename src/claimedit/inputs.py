@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -80,6 +81,7 @@ def read_json(lines: Iterable[str], source: str) -> Iterator[Record]:
 
 
 _CLAIM_COLUMNS = ("claim_id", "payer", "state")
+_MODIFIER_SEPARATORS = re.compile(r"[\s,;:]+")
 _LINE_COLUMNS = ("line_id", "code", "date_of_service", "units")
 
 
@@ -121,7 +123,7 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
         if not modifiers:
             modifiers = " ".join(row.get(f"modifier{n}", "") for n in range(1, 5)).strip()
         if modifiers:
-            line["modifiers"] = modifiers
+            line["modifiers"] = [part for part in _MODIFIER_SEPARATORS.split(modifiers) if part]
         if "units" in line and line["units"].isdigit():
             line["units"] = int(line["units"])
         current["lines"].append(line)
