@@ -19,7 +19,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import core_schema
 
 from claimedit.results import ClaimError, FieldIssue
 
@@ -27,9 +36,9 @@ __all__ = ["Claim", "ClaimLine", "Payer", "issues_of", "parse_claim"]
 
 # CPT category I (5 digits), category II/III (4 digits and a letter), HCPCS level II (a letter and
 # 4 digits).
-_CODE = re.compile(r"^(?:\d{4}[0-9A-Z]|[A-Z]\d{4})$")
+_CODE = re.compile(r"^(?i:\d{4}[0-9A-Z]|[A-Z]\d{4})$")
 # A CPT/HCPCS modifier is two alphanumeric characters (26, TC, 59, XS, LT, ...).
-_MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
+_MODIFIER = re.compile(r"^(?i:[0-9A-Z]{2})$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 
 
@@ -55,7 +64,7 @@ def normalise_code(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     code = value.strip().upper()
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         raise ValueError(
             f"{value!r} is not a CPT or HCPCS code (5 characters: 5 digits, 4 digits and a "
             "letter, or a letter and 4 digits)"
@@ -68,73 +77,75 @@ def normalise_modifier(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     modifier = value.strip().upper()
-    if not _MODIFIER.match(modifier):
+    if not _MODIFIER.fullmatch(modifier):
         raise ValueError(f"{value!r} is not a modifier (2 letters or digits, e.g. 26, TC, 59)")
     return modifier
 
 
-def _identifier(value: Any) -> Any:
-    # Claim and line numbers often arrive as JSON numbers; they are identifiers, not quantities.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
+class _DateOfService:
+    """A calendar date: a ``date`` object, or an ISO ``YYYY-MM-DD`` string.
+
+    Numbers are refused: pydantic's lax dates would read 19700101-style integers and epoch
+    seconds as dates, and a feed that sends CCYYMMDD as a number must fail loudly, not be
+    misread. Validation stays inside pydantic-core (no Python call per line).
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.date_schema(strict=True),
+                core_schema.chain_schema(
+                    [core_schema.str_schema(strip_whitespace=True), core_schema.date_schema()]
+                ),
+            ],
+            custom_error_type="date_of_service",
+            custom_error_message="a date of service is a real calendar date written YYYY-MM-DD",
+        )
 
 
-Code = Annotated[str, Field(description="CPT or HCPCS code, normalised to upper case.")]
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=_CODE.pattern),
+    Field(description="CPT or HCPCS code, normalised to upper case."),
+]
+Modifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=_MODIFIER.pattern)
+]
+DateOfService = Annotated[dt.date, _DateOfService]
+
+# Field names whose pattern errors get a message for people instead of the regular expression.
+_PATTERN_MESSAGES = {
+    "code": "is not a CPT or HCPCS code (5 characters: 5 digits, 4 digits and a letter, "
+            "or a letter and 4 digits)",
+    "modifiers": "is not a modifier (2 letters or digits, e.g. 26, TC, 59)",
+}
 
 
 class ClaimLine(BaseModel):
     """One service line: a procedure code, its modifiers, its date of service and units.
 
+    Validation runs inside pydantic-core: codes and modifiers are stripped, upper-cased and
+    checked against their shape without a Python call per line.
+
     Example:
-        >>> ClaimLine(code="g6001", modifiers=["26"], date_of_service="2025-03-03").modifiers
-        ('26',)
+        >>> ClaimLine(code="g6001 ", modifiers=["26"], date_of_service="2025-03-03").code
+        'G6001'
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
     line_id: str | None = Field(
         default=None, description="The submitter's line number; results use the position if absent."
     )
     code: Code
-    modifiers: tuple[str, ...] = Field(
+    modifiers: tuple[Modifier, ...] = Field(
         default=(), max_length=4, description="Up to 4 modifiers, e.g. 26 (PC) or TC (TC)."
     )
-    date_of_service: dt.date
+    date_of_service: DateOfService
     units: int = Field(default=1, ge=1, le=9999)
-
-    @field_validator("line_id", mode="before")
-    @classmethod
-    def _line_id(cls, value: Any) -> Any:
-        return _identifier(value)
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code(cls, value: Any) -> Any:
-        return normalise_code(value)
-
-    @field_validator("modifiers", mode="before")
-    @classmethod
-    def _modifiers(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            # A single string is a common shape in CSV and hand-written JSON: "26" or "26,59".
-            value = [part for part in re.split(r"[\s,;:]+", value) if part]
-        if isinstance(value, list | tuple):
-            return tuple(normalise_modifier(item) for item in value)
-        return value
-
-    @field_validator("date_of_service", mode="before")
-    @classmethod
-    def _date_only(cls, value: Any) -> Any:
-        # A date of service is a calendar date; a timestamp means the sender mapped the wrong field.
-        if isinstance(value, dt.datetime):
-            raise ValueError("a date of service is a date (YYYY-MM-DD), not a timestamp")
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-        return value
 
 
 class Claim(BaseModel):
@@ -147,7 +158,9 @@ class Claim(BaseModel):
         1
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True
+    )
 
     claim_id: str = Field(min_length=1)
     payer: Payer
@@ -155,11 +168,6 @@ class Claim(BaseModel):
         default=None, description="Two-letter state code; selects state exceptions of the pack."
     )
     lines: tuple[ClaimLine, ...] = Field(min_length=1)
-
-    @field_validator("claim_id", mode="before")
-    @classmethod
-    def _claim_id(cls, value: Any) -> Any:
-        return _identifier(value)
 
     @field_validator("state", mode="before")
     @classmethod
@@ -176,14 +184,25 @@ class Claim(BaseModel):
 
 def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
     """The field issues of a pydantic validation error, with dotted 0-based field paths."""
+    errors = error.errors(include_url=False)
+    # A list whose items all failed also reports itself too short; the item errors say it all.
+    failed_items = {item["loc"][:-2] for item in errors if len(item["loc"]) >= 2}
     issues = []
-    for item in error.errors(include_url=False):
+    for item in errors:
+        if item["type"] == "too_short" and item["loc"] in failed_items:
+            continue
         field = ".".join(str(step) for step in item["loc"])
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
         if item["type"] == "extra_forbidden":
             message = "unknown field"
+        elif item["type"] == "too_short" and item["loc"] == ("lines",):
+            message = "a claim needs at least one line"
+        elif item["type"] == "string_pattern_mismatch":
+            named = next((step for step in reversed(item["loc"]) if step in _PATTERN_MESSAGES), None)
+            if named is not None:
+                message = f"{item['input']!r} {_PATTERN_MESSAGES[str(named)]}"
         issues.append(FieldIssue(field, message))
     return tuple(issues)
 

@@ -47,6 +47,9 @@ _ALLOW = Decision.ALLOW
 _SEVERITY = SEVERITY
 _NO_REASONS: tuple[Reason, ...] = ()
 _NO_CODES: frozenset[str] = frozenset()
+# NamedTuple's generated __new__ takes keywords and costs a Python frame; tuple.__new__ with the
+# fields in order builds the same object several times faster on the per-line path.
+_new_result = tuple.__new__
 
 # Modifier 26 marks the professional component and TC the technical one (CMS PC/TC rules); a line
 # with neither bills the global service. These are the definition of the modifiers, not policy.
@@ -55,8 +58,43 @@ _TECHNICAL = frozenset({str(Component.TECHNICAL)})
 _GLOBAL = frozenset({str(Component.GLOBAL)})
 _BOTH = _PROFESSIONAL | _TECHNICAL
 
-# code -> checks, for one era, state variant and payer type
-_CodeIndex = dict[str, tuple[Check, ...]]
+_MEMO_LIMIT = 4096
+
+
+class _CodeRules:
+    """The checks compiled for one code (in one era, state variant and payer type), and a memo
+    of their outcomes.
+
+    A line's outcome depends only on its modifiers and on which column-1 codes of these checks
+    are billed on other lines that day, so it is computed once per such combination and shared.
+    The memo is derived data: filling it twice from two threads stores the same value, it is
+    capped (a stream of exotic modifier combinations cannot grow it without bound), and it is not
+    pickled (the engine recompiles from the pack).
+    """
+
+    __slots__ = ("checks", "column1", "memo")
+
+    def __init__(self, checks: tuple[Check, ...]) -> None:
+        self.checks = checks
+        column1 = frozenset().union(*(c.column1 for c in checks if c.column1 is not None))
+        self.column1: frozenset[str] | None = column1 or None
+        self.memo: dict[tuple[tuple[str, ...], frozenset[str]],
+                        tuple[Decision, tuple[Reason, ...]]] = {}
+
+    def outcome(
+        self, modifiers: tuple[str, ...], context: frozenset[str]
+    ) -> tuple[Decision, tuple[Reason, ...]]:
+        key = (modifiers, context)
+        found = self.memo.get(key)
+        if found is None:
+            found = _decide(self.checks, modifiers, context)
+            if len(self.memo) < _MEMO_LIMIT:
+                self.memo[key] = found
+        return found
+
+
+# code -> its rules, for one era, state variant and payer type
+_CodeIndex = dict[str, _CodeRules]
 
 
 class InvalidClaimError(ValueError):
@@ -163,8 +201,13 @@ class Engine:
             raise InvalidClaimError(
                 ClaimError("<python>", 1, None, (FieldIssue("same_day_codes", str(exc)),))
             ) from None
-        index = self._index(parsed.payer, parsed.state, parsed.lines[0].date_of_service)
-        return self._line(parsed.lines[0], parsed.lines[0].line_id, index, context, 1)
+        line = parsed.lines[0]
+        rules = self._index(parsed.payer, parsed.state, line.date_of_service).get(line.code)
+        decision, reasons = (_ALLOW, _NO_REASONS) if rules is None else _decide(
+            rules.checks, line.modifiers, context)
+        return _new_result(LineResult, (
+            line.line_id or "1", line.code, line.modifiers, line.date_of_service, decision, reasons,
+        ))
 
     @overload
     def evaluate_many(
@@ -205,74 +248,60 @@ class Engine:
 
     # -- the one evaluation path ---------------------------------------------------------------
 
-    def _index(self, payer: str, state: str | None, day: dt.date) -> _CodeIndex:
+    def _eras(self, state: str | None) -> list[dict[str, _CodeIndex]]:
         eras = self._tables.get(state) if state is not None else None
-        if eras is None:
-            eras = self._tables[None]
-        return eras[bisect_right(self._boundaries, day)][payer]
+        return self._tables[None] if eras is None else eras
+
+    def _index(self, payer: str, state: str | None, day: dt.date) -> _CodeIndex:
+        return self._eras(state)[bisect_right(self._boundaries, day)][payer]
 
     def _evaluate(self, claim: Claim) -> ClaimResult:
+        # The hot path: a claim's lines share the payer and state, and usually one to three dates,
+        # so the code index is looked up once per date; lines whose code no edit watches cost one
+        # dictionary look-up and one tuple.
         lines = claim.lines
+        several = len(lines) > 1
         payer = claim.payer
-        state = claim.state
+        eras = self._eras(claim.state)
+        boundaries = self._boundaries
+        indexes: dict[dt.date, _CodeIndex] = {}
         day_codes: dict[dt.date, list[str]] | None = None
-        if len(lines) > 1:
-            day_codes = {}
-            for line in lines:
-                day_codes.setdefault(line.date_of_service, []).append(line.code)
         results = []
-        for position, line in enumerate(lines, start=1):
-            index = self._index(payer, state, line.date_of_service)
-            checks = index.get(line.code)
-            if checks is None:
-                # Codes no edit watches: allowed, untouched.
-                results.append(LineResult(
-                    line.line_id or str(position), line.code, line.modifiers,
-                    line.date_of_service, _ALLOW, _NO_REASONS,
-                ))
+        position = 0
+        for line in lines:
+            position += 1
+            day = line.date_of_service
+            index = indexes.get(day)
+            if index is None:
+                index = indexes[day] = eras[bisect_right(boundaries, day)][payer]
+            code = line.code
+            rules = index.get(code)
+            if rules is None:
+                results.append(_new_result(LineResult, (
+                    line.line_id or str(position), code, line.modifiers, day, _ALLOW, _NO_REASONS,
+                )))
                 continue
             context = _NO_CODES
-            if day_codes is not None:
-                codes = day_codes[line.date_of_service]
+            column1 = rules.column1
+            if column1 is not None and several:
+                if day_codes is None:
+                    day_codes = {}
+                    for other in lines:
+                        day_codes.setdefault(other.date_of_service, []).append(other.code)
+                codes = day_codes[day]
                 if len(codes) > 1:
-                    context = frozenset(codes)
-                    if codes.count(line.code) == 1:
-                        context = context - {line.code}
-            results.append(self._line(line, line.line_id, index, context, position, checks))
-        return ClaimResult(claim.claim_id, payer.value, state, tuple(results), self._provenance)
-
-    def _line(
-        self,
-        line: ClaimLine,
-        line_id: str | None,
-        index: _CodeIndex,
-        context: frozenset[str],
-        position: int,
-        checks: tuple[Check, ...] | None = None,
-    ) -> LineResult:
-        if checks is None:
-            checks = index.get(line.code, ())
-        modifiers = line.modifiers
-        components = _components(modifiers)
-        reasons = []
-        worst = _ALLOW
-        for check in checks:
-            if check.components is not None and check.components.isdisjoint(components):
-                continue
-            if check.modifiers_all is not None and not check.modifiers_all.issubset(modifiers):
-                continue
-            if check.column1 is not None and check.column1.isdisjoint(context):
-                continue
-            if check.bypass is not None and not check.bypass.isdisjoint(modifiers):
-                continue
-            reason = check.reason
-            reasons.append(reason)
-            if _SEVERITY[reason.decision] > _SEVERITY[worst]:
-                worst = reason.decision
-        return LineResult(
-            line_id or str(position), line.code, modifiers, line.date_of_service, worst,
-            tuple(reasons),
-        )
+                    # The column-1 codes billed on the other lines of the same date (the line's
+                    # own code counts only when another line bills it too).
+                    context = column1.intersection(codes)
+                    if code in context and codes.count(code) == 1:
+                        context = context - {code}
+            decision, reasons = rules.outcome(line.modifiers, context)
+            results.append(_new_result(LineResult, (
+                line.line_id or str(position), code, line.modifiers, day, decision, reasons,
+            )))
+        return _new_result(ClaimResult, (
+            claim.claim_id, payer.value, claim.state, tuple(results), self._provenance,
+        ))
 
     # -- what is in force ----------------------------------------------------------------------
 
@@ -292,6 +321,29 @@ class Engine:
             item for item in _edits_in_force(self._pack, day, state)
             if wanted is None or wanted in item.edit.payers
         ]
+
+
+def _decide(
+    checks: tuple[Check, ...], modifiers: tuple[str, ...], context: frozenset[str]
+) -> tuple[Decision, tuple[Reason, ...]]:
+    """Run the checks compiled for a line's code; every one that matches adds its reason."""
+    components = _components(modifiers)
+    reasons = []
+    worst = _ALLOW
+    for check in checks:
+        if check.components is not None and check.components.isdisjoint(components):
+            continue
+        if check.modifiers_all is not None and not check.modifiers_all.issubset(modifiers):
+            continue
+        if check.column1 is not None and check.column1.isdisjoint(context):
+            continue
+        if check.bypass is not None and not check.bypass.isdisjoint(modifiers):
+            continue
+        reason = check.reason
+        reasons.append(reason)
+        if _SEVERITY[reason.decision] > _SEVERITY[worst]:
+            worst = reason.decision
+    return worst, tuple(reasons) if reasons else _NO_REASONS
 
 
 def _edits_in_force(pack: RulePack, day: dt.date, state: str | None) -> list[SourcedEdit]:
@@ -338,7 +390,7 @@ def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[
                     for code, check in compiled:
                         index.setdefault(code, []).append(check)
             eras.append({
-                payer: {code: tuple(checks) for code, checks in index.items()}
+                payer: {code: _CodeRules(tuple(checks)) for code, checks in index.items()}
                 for payer, index in by_payer.items()
             })
         tables[state] = eras

@@ -12,7 +12,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -168,6 +170,24 @@ class ClaimResult(NamedTuple):
             "provenance": self.provenance.to_dict(),
         }
 
+    def to_json(self) -> str:
+        """Compact JSON of :meth:`to_dict` (the same text as ``json.dumps(result.to_dict(),
+        separators=(",", ":"))``), built several times faster for batch output: the JSON of
+        each reason and provenance is made once and reused, as the engine shares those objects.
+
+        Example:
+            >>> import json, claimedit
+            >>> result = claimedit.load_engine().evaluate({"claim_id": "C1", "payer": "medicare",
+            ...     "lines": [{"code": "77387", "date_of_service": "2025-03-03"}]})
+            >>> json.loads(result.to_json()) == result.to_dict()
+            True
+        """
+        lines = ",".join([_line_json(line) for line in self.lines])
+        state = "null" if self.state is None else _string(self.state)
+        return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
+                f'"state":{state},"lines":[{lines}],'
+                f'"provenance":{_cached_json(self.provenance)}}}')
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
         return cls(
@@ -177,6 +197,39 @@ class ClaimResult(NamedTuple):
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
             provenance=Provenance(**data["provenance"]),
         )
+
+
+_string = _json_string  # one JSON string literal, escaped by the json module's C encoder
+_JSON_CACHE: dict[Reason | Provenance, str] = {}
+_JSON_CACHE_LIMIT = 65536
+
+
+def _cached_json(item: Reason | Provenance) -> str:
+    text = _JSON_CACHE.get(item)
+    if text is None:
+        text = json.dumps(item.to_dict(), separators=(",", ":"))
+        if len(_JSON_CACHE) < _JSON_CACHE_LIMIT:
+            _JSON_CACHE[item] = text
+    return text
+
+
+_DECISION_JSON = {decision: f'"decision":"{decision.value}"' for decision in Decision}
+_DATE_JSON: dict[dt.date, str] = {}
+
+
+def _line_json(line: LineResult) -> str:
+    # Field by field as to_dict() orders them; lines with no modifiers and no reasons (the bulk of
+    # a day's claims) take the short branches.
+    line_id = "null" if line.line_id is None else _string(line.line_id)
+    modifiers = ",".join([_string(m) for m in line.modifiers]) if line.modifiers else ""
+    reasons = ",".join([_cached_json(r) for r in line.reasons]) if line.reasons else ""
+    day = _DATE_JSON.get(line.date_of_service)
+    if day is None:
+        day = f'"{line.date_of_service.isoformat()}"'
+        if len(_DATE_JSON) < _JSON_CACHE_LIMIT:
+            _DATE_JSON[line.date_of_service] = day
+    return (f'{{"line_id":{line_id},"code":{_string(line.code)},"modifiers":[{modifiers}],'
+            f'"date_of_service":{day},{_DECISION_JSON[line.decision]},"reasons":[{reasons}]}}')
 
 
 class FieldIssue(NamedTuple):
