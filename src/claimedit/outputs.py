@@ -73,7 +73,7 @@ class JsonLinesWriter(Writer):
     """One JSON object a line: a claim result, or ``{"error": {...}}`` for an invalid record."""
 
     def result(self, result: ClaimResult) -> None:
-        self.out.write(json.dumps(result.to_dict(), separators=(",", ":")) + "\n")
+        self.out.write(result.to_json() + "\n")
 
     def error(self, error: ClaimError) -> None:
         self.out.write(json.dumps({"error": error.to_dict()}, separators=(",", ":")) + "\n")
@@ -93,7 +93,7 @@ class JsonWriter(Writer):
         self.out.write('{"results": [')
 
     def result(self, result: ClaimResult) -> None:
-        self.out.write(("\n  " if self._first else ",\n  ") + json.dumps(result.to_dict()))
+        self.out.write(("\n  " if self._first else ",\n  ") + result.to_json())
         self._first = False
 
     def error(self, error: ClaimError) -> None:
