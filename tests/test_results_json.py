@@ -1,0 +1,38 @@
+"""ClaimResult.to_json is the JSON of to_dict, byte for byte, whatever the content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from claimedit import ClaimResult, Decision, LineResult, Provenance, Reason
+
+text = st.text(max_size=12)  # any unicode: quotes, backslashes, control characters, emoji
+reasons = st.builds(
+    Reason, rule_id=text, decision=st.sampled_from(Decision), message=text, group_code=text,
+    carc=text, rarcs=st.lists(text, max_size=3).map(tuple), citation=text, source=text,
+)
+lines = st.builds(
+    LineResult, line_id=st.none() | text, code=text,
+    modifiers=st.lists(text, max_size=4).map(tuple),
+    date_of_service=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+    decision=st.sampled_from(Decision), reasons=st.lists(reasons, max_size=3).map(tuple),
+)
+results = st.builds(
+    ClaimResult, claim_id=text, payer=text, state=st.none() | text,
+    lines=st.lists(lines, min_size=1, max_size=5).map(tuple),
+    provenance=st.builds(Provenance, pack=text, version=text, content_hash=text),
+)
+
+
+@given(results)
+def test_to_json_is_the_compact_json_of_to_dict(result: ClaimResult) -> None:
+    assert result.to_json() == json.dumps(result.to_dict(), separators=(",", ":"))
+
+
+@given(results)
+def test_to_json_round_trips(result: ClaimResult) -> None:
+    assert ClaimResult.from_dict(json.loads(result.to_json())) == result
