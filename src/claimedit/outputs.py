@@ -6,7 +6,6 @@ Writers take results one at a time, so output streams as input is read.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any, TextIO
 
 from claimedit.results import ClaimError, ClaimResult, Decision
@@ -20,19 +19,25 @@ class Summary:
     def __init__(self) -> None:
         self.claims = 0
         self.invalid = 0
-        self.decisions: Counter[str] = Counter({decision.value: 0 for decision in Decision})
+        self._counts = dict.fromkeys(Decision, 0)
 
     def add(self, item: ClaimResult | ClaimError) -> None:
         if isinstance(item, ClaimError):
             self.invalid += 1
             return
         self.claims += 1
+        counts = self._counts
         for line in item.lines:
-            self.decisions[line.decision.value] += 1
+            counts[line.decision] += 1
+
+    @property
+    def decisions(self) -> dict[str, int]:
+        """Lines by decision: ``{"allow": n, "bundle": n, "deny": n}``."""
+        return {decision.value: count for decision, count in self._counts.items()}
 
     @property
     def lines(self) -> int:
-        return sum(self.decisions.values())
+        return sum(self._counts.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {"claims": self.claims, "lines": self.lines, "decisions": dict(self.decisions),
