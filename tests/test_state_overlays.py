@@ -106,3 +106,64 @@ def test_overlay_file_name_must_match_its_state(tmp_path: Path) -> None:
     overlay.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(claimedit.RulePackError, match="does not match the file name"):
         claimedit.load_engine(overlays=[overlay])
+
+
+def _overlay(tmp_path: Path, body: str, state: str = "ZZ") -> Path:
+    path = tmp_path / f"{state}.yaml"
+    path.write_text(f"""state: {state}
+title: test overlay
+citation: {{document: test, text: test}}
+{body}""", encoding="utf-8")
+    return path
+
+
+_MEDICARE_77387 = """  - id: IGRT-MEDICARE-77387
+    kind: line
+    codes: ["77387"]
+    payers: [medicare]
+    decision: bundle
+    message: state version
+    group_code: CO
+    carc: "97"
+    citation: {document: test, text: test}
+"""
+
+
+def test_a_replacement_ends_when_the_edit_it_replaces_ends(tmp_path: Path) -> None:
+    """An undated overlay replacing a 2025 edit does not resurrect it for 2026 dates."""
+    engine = claimedit.load_engine(overlays=[_overlay(tmp_path, "replace:\n" + _MEDICARE_77387)])
+    line = {"code": "77387", "modifiers": ["26"], "date_of_service": "2025-06-02"}
+    claim_2025 = {"claim_id": "R", "payer": "medicare", "state": "ZZ", "lines": [line]}
+    reasons = engine.evaluate(claim_2025).lines[0].reasons
+    assert [(r.rule_id, r.source) for r in reasons if r.rule_id == "IGRT-MEDICARE-77387"] == [
+        ("IGRT-MEDICARE-77387", "state:ZZ")]
+    claim_2026 = {**claim_2025, "lines": [
+        {"code": "77387", "modifiers": ["26"], "date_of_service": "2026-02-02"}]}
+    assert engine.evaluate(claim_2026).lines[0].decision is Decision.ALLOW
+
+
+def test_a_misspelt_replacement_id_is_a_load_error(tmp_path: Path) -> None:
+    body = "replace:\n" + _MEDICARE_77387.replace("IGRT-MEDICARE-77387", "IGRT-MEDICARE-77378")
+    with pytest.raises(claimedit.RulePackError) as caught:
+        claimedit.load_engine(overlays=[_overlay(tmp_path, body)])
+    [problem] = caught.value.problems
+    assert problem.key == "replace.0.id" and problem.line == 5
+    assert "no edit with this id in the pack" in problem.message
+
+
+def test_adding_an_edit_with_a_pack_id_is_a_load_error(tmp_path: Path) -> None:
+    with pytest.raises(claimedit.RulePackError) as caught:
+        claimedit.load_engine(overlays=[_overlay(tmp_path, "add:\n" + _MEDICARE_77387)])
+    [problem] = caught.value.problems
+    assert problem.key == "add.0.id" and "list it under replace" in problem.message
+
+
+def test_an_added_edit_applies_to_its_state_only(tmp_path: Path) -> None:
+    added = _MEDICARE_77387.replace("IGRT-MEDICARE-77387", "ZZ-77387-REVIEW").replace(
+        "payers: [medicare]", "payers: [commercial]")
+    engine = claimedit.load_engine(overlays=[_overlay(tmp_path, "add:\n" + added)])
+    claim = {"claim_id": "A", "payer": "commercial", "state": "ZZ",
+             "lines": [{"code": "77387", "modifiers": ["TC"], "date_of_service": "2026-03-02"}]}
+    line = engine.evaluate(claim).lines[0]
+    assert line.rule_ids == ("ZZ-77387-REVIEW",) and line.decision is Decision.BUNDLE
+    assert engine.evaluate({**claim, "state": "OH"}).lines[0].decision is Decision.ALLOW

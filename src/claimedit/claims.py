@@ -98,9 +98,13 @@ class _DateOfService:
         return core_schema.union_schema(
             [
                 core_schema.date_schema(strict=True),
-                core_schema.chain_schema(
-                    [core_schema.str_schema(strip_whitespace=True), core_schema.date_schema()]
-                ),
+                # Text must look like a date: pydantic would read "1740960000" as epoch seconds.
+                core_schema.chain_schema([
+                    core_schema.str_schema(
+                        strip_whitespace=True, pattern=r"^\s*\d{4}-\d{2}-\d{2}\s*$"
+                    ),
+                    core_schema.date_schema(),
+                ]),
             ],
             custom_error_type="date_of_service",
             custom_error_message="a date of service is a real calendar date written YYYY-MM-DD",
@@ -187,10 +191,13 @@ def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
     """The field issues of a pydantic validation error, with dotted 0-based field paths."""
     errors = error.errors(include_url=False)
     # A list whose items all failed also reports itself too short; the item errors say it all.
-    failed_items = {item["loc"][:-2] for item in errors if len(item["loc"]) >= 2}
+    failed_lists = {
+        item["loc"][:position] for item in errors
+        for position, step in enumerate(item["loc"]) if isinstance(step, int)
+    }
     issues = []
     for item in errors:
-        if item["type"] == "too_short" and item["loc"] in failed_items:
+        if item["type"] == "too_short" and item["loc"] in failed_lists:
             continue
         field = ".".join(str(step) for step in item["loc"])
         message = item["msg"]
@@ -205,7 +212,8 @@ def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
         elif item["type"] == "too_short" and item["loc"] == ("lines",):
             message = "a claim needs at least one line"
         elif item["type"] == "string_pattern_mismatch":
-            named = next((step for step in reversed(item["loc"]) if step in _PATTERN_MESSAGES), None)
+            loc = item["loc"]
+            named = next((step for step in reversed(loc) if step in _PATTERN_MESSAGES), None)
             if named is not None:
                 message = f"{item['input']!r} {_PATTERN_MESSAGES[str(named)]}"
         issues.append(FieldIssue(field, message))

@@ -136,6 +136,9 @@ class Engine:
             raise AttributeError("an Engine is immutable")
         object.__setattr__(self, name, value)
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("an Engine is immutable")
+
     @property
     def pack(self) -> RulePack:
         """The validated rule pack this engine was compiled from."""
@@ -353,9 +356,14 @@ def _edits_in_force(pack: RulePack, day: dt.date, state: str | None) -> list[Sou
             continue
         for rule_id in overlay.model.disable:
             active.pop(rule_id, None)
-        for item in overlay.edits:
+        for item in overlay.replace:
+            # A replacement is in force only while the edit it replaces is: when the pack's
+            # edit ends (say, at a code-set change), the state's version of it ends too.
+            if item.edit.id in active and item.effective.contains(day):
+                active[item.edit.id] = item
+        for item in overlay.add:
             if item.effective.contains(day):
-                active[item.edit.id] = item  # same id: replaces the base edit for this state
+                active[item.edit.id] = item
     return [active[rule_id] for rule_id in sorted(active)]
 
 

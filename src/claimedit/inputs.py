@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import importlib
 import itertools
 import json
 import re
@@ -131,18 +132,61 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
         yield Record(source, first_line, current)
 
 
-FORMATS: dict[str, Reader] = {"json": read_json, "jsonl": read_jsonl, "csv": read_csv}
+def _adapter(module: str, reader: str) -> Reader:
+    """A reader from an optional adapter, imported on first use: the core works without the
+    extras, and a file in a format whose extra is missing is an error record saying which
+    extra to install, not a crash."""
+
+    def read(lines: Iterable[str], source: str) -> Iterator[Record]:
+        from claimedit.adapters import MissingExtraError
+
+        try:
+            adapter = importlib.import_module(f"claimedit.adapters.{module}")
+        except MissingExtraError as exc:
+            yield _error(source, 0, str(exc))
+            return
+        yield from getattr(adapter, reader)(lines, source)
+
+    read.__name__ = reader
+    read.__doc__ = f"The reader :func:`claimedit.adapters.{module}.{reader}` (loaded lazily)."
+    return read
+
+
+FORMATS: dict[str, Reader] = {
+    "json": read_json, "jsonl": read_jsonl, "csv": read_csv,
+    "fhir": _adapter("fhir", "read_fhir"), "x12": _adapter("x12", "read_x12"),
+}
 """Input format name -> reader. Adapters for other formats register here."""
 
 _EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
-def detect_format(name: str, head: str) -> str:
-    """Guess a format from the file name, else from its first characters.
+# FHIR JSON names its resource type near the top (FHIR asks for it first); the head read for
+# detection is long enough to reach it in a pretty-printed document.
+_FHIR = re.compile(r'"resourceType"\s*:\s*"(?:Claim|Bundle)"')
+_HEAD_SIZE = 4096
 
-    ``[`` starts a JSON document; ``{`` a JSON document or JSON Lines (JSON Lines when the first
-    line is a complete object); anything else is taken as CSV.
+
+def detect_format(name: str, head: str) -> str:
+    r"""Guess a format from the content, else the file name, else the first characters.
+
+    Content first: an X12 interchange starts with ``ISA``; FHIR JSON (a Claim, a Bundle, or
+    NDJSON of them) names ``"resourceType": "Claim"`` or ``"Bundle"`` in its head; both may
+    carry any file name (``.json``, ``.txt``, ``.edi``). Then the extension. Then ``[`` starts
+    a JSON document; ``{`` a JSON document or JSON Lines (JSON Lines when the first line is a
+    complete object); anything else is taken as CSV.
+
+    Example:
+        >>> detect_format("claim.json", '{\n  "resourceType": "Claim",\n')
+        'fhir'
+        >>> detect_format("batch.txt", "ISA*00*          *00*")
+        'x12'
     """
+    content = head.lstrip("\ufeff \t\r\n")
+    if content.startswith("ISA"):
+        return "x12"
+    if content.startswith("{") and _FHIR.search(head):
+        return "fhir"
     for extension, fmt in _EXTENSIONS.items():
         if name.lower().endswith(extension):
             return fmt
@@ -164,12 +208,19 @@ def read_records(
 ) -> Iterator[Record]:
     """Read every record from ``lines`` (an open text file, ``sys.stdin``, a list of lines).
 
-    ``fmt`` is detected from ``source`` and the first line when not given. Reading is lazy:
-    one record is held at a time (a JSON document is the exception: it is parsed whole).
+    ``fmt`` is detected from ``source`` and the first lines (up to 4 KiB) when not given.
+    Reading is lazy: one record is held at a time (a JSON document is the exception: it is
+    parsed whole).
     """
     iterator = iter(lines)
     if fmt is None:
-        head = next(iterator, "")
-        fmt = detect_format(source, head)
-        iterator = itertools.chain([head], iterator)
+        head: list[str] = []
+        size = 0
+        for text in iterator:
+            head.append(text)
+            size += len(text)
+            if size >= _HEAD_SIZE:
+                break
+        fmt = detect_format(source, "".join(head))
+        iterator = itertools.chain(head, iterator)
     yield from FORMATS[fmt](iterator, source)

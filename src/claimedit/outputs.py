@@ -136,6 +136,37 @@ class TableWriter(Writer):
         print(f"\nsummary: {self.summary}", file=self.out)
 
 
+class FhirWriter(Writer):
+    """A FHIR R4 Bundle (type ``collection``): a ClaimResponse per claim, an OperationOutcome per
+    invalid record (also reported on ``err``). Needs the ``fhir`` extra; see
+    :mod:`claimedit.adapters.fhir` for what the resources hold."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        # Imported here, not at the top: the core and its other writers run without the extra.
+        from claimedit.adapters import fhir
+
+        super().__init__(out, err)
+        self._fhir = fhir
+        self._first = True
+        self.out.write('{"resourceType": "Bundle", "type": "collection", "entry": [')
+
+    def _entry(self, resource: Any) -> None:
+        entry = '{"resource": ' + resource.model_dump_json() + "}"
+        self.out.write(("\n  " if self._first else ",\n  ") + entry)
+        self._first = False
+
+    def result(self, result: ClaimResult) -> None:
+        self._entry(self._fhir.claim_response(result))
+
+    def error(self, error: ClaimError) -> None:
+        self._entry(self._fhir.operation_outcome(error))
+        super().error(error)
+
+    def close(self) -> None:
+        self.out.write("\n]}\n")
+        super().close()
+
+
 WRITERS: dict[str, type[Writer]] = {
-    "table": TableWriter, "json": JsonWriter, "jsonl": JsonLinesWriter,
+    "table": TableWriter, "json": JsonWriter, "jsonl": JsonLinesWriter, "fhir": FhirWriter,
 }

@@ -60,7 +60,7 @@ class Reason(NamedTuple):
     message: str
     """A sentence for people: what is wrong with the line."""
     group_code: str
-    """Claim adjustment group code: CO, PR or OA."""
+    """Claim adjustment group code: CO, PR, OA or PI."""
     carc: str
     """Claim Adjustment Reason Code value, e.g. ``97``."""
     rarcs: tuple[str, ...]
@@ -103,7 +103,7 @@ class LineResult(NamedTuple):
     decision: Decision
     """The most severe decision among the reasons; ``allow`` when none fired."""
     reasons: tuple[Reason, ...]
-    """Every edit that fired, in rule-pack order."""
+    """Every edit that fired, sorted by rule id (the pack's order of edits does not matter)."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:

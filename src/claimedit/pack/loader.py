@@ -20,10 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from claimedit.pack.errors import Problem, RulePackError
 from claimedit.pack.models import (
+    ALWAYS,
     CodeEntry,
     CodeSet,
     CodeTableFile,
@@ -40,6 +41,7 @@ from claimedit.pack.yaml_source import LineMap, load_yaml
 __all__ = ["RulePack", "SourcedEdit", "StateOverlay", "load_pack", "packaged_rules_path"]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class SourcedEdit(NamedTuple):
@@ -51,6 +53,8 @@ class SourcedEdit(NamedTuple):
     """The revision id, or ``state:<ST>`` for a state overlay."""
     file: str
     line: int | None
+    key: str
+    """Where in the file, e.g. ``edits.3`` or ``replace.0``."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,16 @@ class StateOverlay:
 
     model: StateOverlayFile
     file: str
-    edits: tuple[SourcedEdit, ...]
+    replace: tuple[SourcedEdit, ...]
+    add: tuple[SourcedEdit, ...]
 
     @property
     def state(self) -> str:
         return self.model.state
+
+    @property
+    def edits(self) -> tuple[SourcedEdit, ...]:
+        return self.replace + self.add
 
 
 @dataclass(frozen=True)
@@ -90,25 +99,73 @@ def packaged_rules_path() -> Path:
 
 
 class _Collector:
+    """Gathers problems; turns pydantic errors into problems at the right file, line and key."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
     def add(self, file: str, line: int | None, key: str, message: str) -> None:
         self.problems.append(Problem(file, line, key, message))
 
-    def validate(self, model: type[M], data: Any, name: str, lines: LineMap | None) -> M | None:
+    def report(
+        self,
+        error: ValidationError,
+        name: str,
+        lines: LineMap,
+        prefix: tuple[str | int, ...] = (),
+        skip_items_of: str | None = None,
+    ) -> None:
+        for item in error.errors(include_url=False):
+            loc = (*prefix, *item["loc"])
+            if skip_items_of is not None and len(loc) > 1 and loc[0] == skip_items_of \
+                    and isinstance(loc[1], int):
+                continue  # an item of the list: validated, and reported, one by one
+            message = item["msg"].removeprefix("Value error, ")
+            kind = item["type"]
+            if kind == "union_tag_invalid":
+                loc = (*loc, "kind")
+                expected = item.get("ctx", {}).get("expected_tags", "")
+                message = f"unknown edit kind {item['ctx']['tag']!r}; expected one of {expected}"
+            line, key = lines.locate(loc)
+            if kind in ("missing", "union_tag_not_found"):
+                missing = "kind" if kind == "union_tag_not_found" else str(loc[-1])
+                key = f"{key}.{missing}" if key else missing
+                message = f"missing key {missing!r}"
+            elif kind == "extra_forbidden":
+                message = f"unknown key {key.rsplit('.', 1)[-1]!r}"
+            elif kind in ("model_type", "model_attributes_type", "dict_type") and not key:
+                message = "expected a mapping of keys at the top of the file" \
+                    if lines.locate(())[0] else "the file is empty"
+            self.add(name, line, key, message)
+
+    def validate(self, model: type[M], data: Any, name: str, lines: LineMap,
+                 items_of: str | None = None) -> M | None:
+        """Validate a whole file; with ``items_of``, errors inside that list are left to
+        :meth:`validate_items`, so one bad item does not hide the others' problems."""
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                line, key = lines.locate(error["loc"]) if lines else (None, "")
-                message = error["msg"]
-                if error["type"] == "extra_forbidden":
-                    message = f"unknown key {key.rsplit('.', 1)[-1]!r}"
-                elif error["type"] == "union_tag_invalid":
-                    message = f"unknown edit kind; {error['msg'].split('; ', 1)[-1]}"
-                self.add(name, line, key, message)
+            self.report(exc, name, lines, skip_items_of=items_of)
             return None
+
+    def validate_items(
+        self, adapter: TypeAdapter[T], data: Any, key: str, name: str, lines: LineMap
+    ) -> list[tuple[int, T]]:
+        """Validate each item of the list ``data[key]`` on its own; the valid ones, numbered."""
+        items = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return []
+        valid = []
+        for index, item in enumerate(items):
+            try:
+                valid.append((index, adapter.validate_python(item)))
+            except ValidationError as exc:
+                self.report(exc, name, lines, prefix=(key, index))
+        return valid
+
+
+_CODE_ENTRY: TypeAdapter[CodeEntry] = TypeAdapter(CodeEntry)
+_EDIT: TypeAdapter[Edit] = TypeAdapter(Edit)
 
 
 def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack:
@@ -138,12 +195,11 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
             paths[name] = extra
             hash_names[name] = hash_name
             overlay_names.append(name)
-    files = list(paths)
-    if "pack.yaml" not in files:
-        out.add("pack.yaml", None, "", "missing: every pack needs pack.yaml")
-    if "codes.yaml" not in files:
-        out.add("codes.yaml", None, "", "missing: every pack needs codes.yaml")
-    if not any(name.startswith("edits/") for name in files):
+    for required in ("pack.yaml", "codes.yaml"):
+        if required not in paths:
+            out.add(required, None, "", f"missing: every pack needs {required}")
+    edit_files = [name for name in paths if name.startswith("edits/")]  # sorted: load order
+    if not edit_files:
         out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml")
 
     parsed: dict[str, tuple[Any, LineMap]] = {}
@@ -153,50 +209,36 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         if lines is not None:
             parsed[name] = (data, lines)
 
-    meta = _validate(out, parsed, "pack.yaml", PackFile)
-    table = _validate(out, parsed, "codes.yaml", CodeTableFile)
-    codes = table.codes if table else ()
-    _check_code_table(out, codes, parsed.get("codes.yaml"))
-    known_codes = {entry.code for entry in codes}
-    categories = {entry.category for entry in codes}
+    meta = None
+    if "pack.yaml" in parsed:
+        data, lines = parsed["pack.yaml"]
+        meta = out.validate(PackFile, data, "pack.yaml", lines)
+    codes, table = _load_codes(out, parsed.get("codes.yaml"))
 
     revisions: list[RevisionInfo] = []
     edits: list[SourcedEdit] = []
-    for name in (name for name in files if name.startswith("edits/")):  # sorted: load order
-        edits_file = _validate(out, parsed, name, EditsFile)
-        if edits_file is None:
+    for name in edit_files:
+        if name not in parsed:
             continue
-        lines = parsed[name][1]
-        revisions.append(edits_file.revision)
-        edits += _resolve(
-            out, name, lines, "edits", edits_file.edits, edits_file.revision.effective,
-            edits_file.revision.id, known_codes, categories,
-        )
-    _check_versions(out, edits)
+        data, lines = parsed[name]
+        edits_file = out.validate(EditsFile, data, name, lines, items_of="edits")
+        revision = edits_file.revision if edits_file else _revision_or_none(data)
+        if revision is not None:
+            revisions.append(revision)
+        default = revision.effective if revision else ALWAYS
+        source = revision.id if revision else name
+        valid = out.validate_items(_EDIT, data, "edits", name, lines)
+        edits += _resolve(out, name, lines, "edits", valid, default, source, table)
+    _check_versions(out, edits, parsed)
 
-    state_overlays: list[StateOverlay] = []
     base_ids = {item.edit.id for item in edits}
-    for name in overlay_names:
-        overlay = _validate(out, parsed, name, StateOverlayFile)
-        if overlay is None:
-            continue
-        lines = parsed[name][1]
-        stem = Path(name).stem.upper()
-        if overlay.state != stem:
-            out.add(name, lines.locate(("state",))[0], "state",
-                    f"state {overlay.state} does not match the file name {Path(name).name}")
-        for index, rule_id in enumerate(overlay.disable):
-            if rule_id not in base_ids:
-                out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
-                        f"no edit {rule_id!r} in the pack to switch off")
-        sourced = _resolve(
-            out, name, lines, "edits", overlay.edits, overlay.effective,
-            f"state:{overlay.state}", known_codes, categories,
-        )
-        _check_versions(out, sourced)
-        state_overlays.append(StateOverlay(overlay, name, tuple(sourced)))
+    state_overlays = [
+        overlay for name in overlay_names if name in parsed
+        for overlay in [_load_overlay(out, name, parsed[name], base_ids, table)]
+        if overlay is not None
+    ]
     states = [overlay.state for overlay in state_overlays]
-    for state in {state for state in states if states.count(state) > 1}:
+    for state in sorted({state for state in states if states.count(state) > 1}):
         out.add("states/", None, "", f"more than one overlay for state {state}")
 
     if out.problems or meta is None:
@@ -209,8 +251,82 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         edits=tuple(edits),
         overlays=tuple(state_overlays),
         content_hash=_content_hash({hash_names[name]: path for name, path in paths.items()}),
-        files=tuple(files),
+        files=tuple(paths),
     )
+
+
+class _Table:
+    """What the edits may name: the codes and categories the code table lists. An entry with a
+    problem of its own still names its code, so the edits that use it are not reported too."""
+
+    def __init__(self, data: Any) -> None:
+        listed = data.get("codes") if isinstance(data, dict) else None
+        items = [item for item in listed if isinstance(item, dict)] \
+            if isinstance(listed, list) else []
+        self.codes = {str(item.get("code", "")).strip().upper() for item in items}
+        self.categories = {str(item.get("category", "")) for item in items}
+
+
+def _revision_or_none(data: Any) -> RevisionInfo | None:
+    try:
+        return RevisionInfo.model_validate(data.get("revision") if isinstance(data, dict) else None)
+    except ValidationError:
+        return None  # already reported by the whole-file validation
+
+
+def _load_codes(
+    out: _Collector, parsed: tuple[Any, LineMap] | None
+) -> tuple[tuple[CodeEntry, ...], _Table]:
+    if parsed is None:
+        return (), _Table(None)
+    data, lines = parsed
+    out.validate(CodeTableFile, data, "codes.yaml", lines, items_of="codes")
+    valid = out.validate_items(_CODE_ENTRY, data, "codes", "codes.yaml", lines)
+    for position, (index, entry) in enumerate(valid):
+        for earlier_index, earlier in valid[:position]:
+            if earlier.code == entry.code and earlier.effective.overlaps(entry.effective):
+                earlier_line = lines.locate(("codes", earlier_index))[0]
+                out.add("codes.yaml", lines.locate(("codes", index, "effective"))[0],
+                        f"codes.{index}.effective",
+                        f"code {entry.code} is listed twice for overlapping dates "
+                        f"({entry.effective} and {earlier.effective} at line {earlier_line})")
+    return tuple(entry for _, entry in valid), _Table(data)
+
+
+def _load_overlay(
+    out: _Collector,
+    name: str,
+    parsed: tuple[Any, LineMap],
+    base_ids: set[str],
+    table: _Table,
+) -> StateOverlay | None:
+    data, lines = parsed
+    overlay = out.validate(StateOverlayFile, data, name, lines)
+    if overlay is None:
+        return None
+    stem = Path(name).stem.upper()
+    if overlay.state != stem:
+        out.add(name, lines.locate(("state",))[0], "state",
+                f"state {overlay.state} does not match the file name {Path(name).name}")
+    for index, rule_id in enumerate(overlay.disable):
+        if rule_id not in base_ids:
+            out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
+                    f"no edit {rule_id!r} in the pack to switch off")
+    for section, must_exist in (("replace", True), ("add", False)):
+        for index, edit in enumerate(getattr(overlay, section)):
+            if (edit.id in base_ids) != must_exist:
+                why = "no edit with this id in the pack to replace" if must_exist else \
+                    "the pack has an edit with this id: list it under replace"
+                out.add(name, lines.locate((section, index, "id"))[0], f"{section}.{index}.id",
+                        f"{edit.id}: {why}")
+    source = f"state:{overlay.state}"
+    replace, add = (
+        _resolve(out, name, lines, section, list(enumerate(getattr(overlay, section))),
+                 overlay.effective, source, table)
+        for section in ("replace", "add")
+    )
+    _check_versions(out, replace + add, {name: parsed})
+    return StateOverlay(overlay, name, tuple(replace), tuple(add))
 
 
 def _rule_files(root: Path) -> dict[str, Path]:
@@ -232,74 +348,59 @@ def _content_hash(paths: dict[str, Path]) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _validate(
-    out: _Collector, parsed: dict[str, tuple[Any, LineMap]], name: str, model: type[M]
-) -> M | None:
-    if name not in parsed:
-        return None
-    data, lines = parsed[name]
-    return out.validate(model, data, name, lines)
-
-
-def _check_code_table(
-    out: _Collector, codes: tuple[CodeEntry, ...], parsed: tuple[Any, LineMap] | None
-) -> None:
-    lines = parsed[1] if parsed else None
-    for index, entry in enumerate(codes):
-        for earlier_index, earlier in enumerate(codes[:index]):
-            if earlier.code == entry.code and earlier.effective.overlaps(entry.effective):
-                line = lines.locate(("codes", index))[0] if lines else None
-                earlier_line = lines.locate(("codes", earlier_index))[0] if lines else None
-                out.add("codes.yaml", line, f"codes.{index}",
-                        f"code {entry.code} is listed twice for overlapping dates "
-                        f"({entry.effective} and {earlier.effective} at line {earlier_line})")
+def _code_sets(edit: Edit) -> list[tuple[str, CodeSet]]:
+    if isinstance(edit, ProcedureToProcedureEdit):
+        return [("column1", edit.column1), ("column2", edit.column2)]
+    return [("codes", edit.codes)]
 
 
 def _resolve(
     out: _Collector,
     name: str,
-    lines: LineMap | None,
+    lines: LineMap,
     key: str,
-    edits: tuple[Edit, ...],
+    edits: list[tuple[int, Edit]],
     default: DateRange,
     source: str,
-    known_codes: set[str],
-    categories: set[str],
+    table: _Table,
 ) -> list[SourcedEdit]:
+    """Give each edit its dates (its own, else its file's) and check what it names exists."""
     resolved = []
-    for index, edit in enumerate(edits):
-        line = lines.locate((key, index))[0] if lines else None
+    for index, edit in edits:
+        line = lines.locate((key, index))[0]
         effective = edit.effective or default
         if not effective.within(default):
-            out.add(name, line, f"{key}.{index}.effective",
+            out.add(name, lines.locate((key, index, "effective"))[0], f"{key}.{index}.effective",
                     f"edit {edit.id} is in force {effective}, outside its file's {default}")
-        sets: list[tuple[str, CodeSet]]
-        if isinstance(edit, ProcedureToProcedureEdit):
-            sets = [("column1", edit.column1), ("column2", edit.column2)]
-        else:
-            sets = [("codes", edit.codes)]
-        for set_key, code_set in sets:
+        for set_key, code_set in _code_sets(edit):
+            # A plain list is short for {codes: [...]}: name the place as the file writes it.
+            shorthand = isinstance(lines.value((key, index, set_key)), list)
             for position, code in enumerate(code_set.codes):
-                if code not in known_codes:
-                    where = (key, index, set_key, "codes", position)
-                    out.add(name, lines.locate(where)[0] if lines else line,
-                            f"{key}.{index}.{set_key}.codes.{position}",
-                            f"unknown code {code}: not in codes.yaml")
+                if code not in table.codes:
+                    where = (key, index, set_key, *(() if shorthand else ("codes",)), position)
+                    found, dotted = lines.locate(where)
+                    out.add(name, found, dotted, f"unknown code {code}: not in codes.yaml")
             for position, category in enumerate(code_set.categories):
-                if category not in categories:
-                    where = (key, index, set_key, "categories", position)
-                    out.add(name, lines.locate(where)[0] if lines else line,
-                            f"{key}.{index}.{set_key}.categories.{position}",
+                if category not in table.categories:
+                    found, dotted = lines.locate((key, index, set_key, "categories", position))
+                    out.add(name, found, dotted,
                             f"unknown category {category!r}: no code in codes.yaml has it")
-        resolved.append(SourcedEdit(edit, effective, source, name, line))
+        resolved.append(SourcedEdit(edit, effective, source, name, line, f"{key}.{index}"))
     return resolved
 
 
-def _check_versions(out: _Collector, edits: list[SourcedEdit]) -> None:
+def _check_versions(
+    out: _Collector, edits: list[SourcedEdit], parsed: dict[str, tuple[Any, LineMap]]
+) -> None:
     """The same id may appear again only as a later version: its dates must not overlap."""
     for index, item in enumerate(edits):
         for earlier in edits[:index]:
             if earlier.edit.id == item.edit.id and earlier.effective.overlaps(item.effective):
-                out.add(item.file, item.line, "id",
+                line = parsed[item.file][1].locate((*_steps(item.key), "id"))[0]
+                out.add(item.file, line, f"{item.key}.id",
                         f"duplicate rule id {item.edit.id} (also at {earlier.file}:{earlier.line})"
                         f" with overlapping dates {item.effective} and {earlier.effective}")
+
+
+def _steps(dotted: str) -> tuple[str | int, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in dotted.split("."))

@@ -113,9 +113,11 @@ class Citation(_Model):
 
 
 def _code(value: Any) -> Any:
-    # YAML reads an unquoted 77014 as a number; a code is a string of 5 characters.
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = f"{value:05d}"
+    # YAML reads an unquoted 77014 as a number, and 00100 as the octal number 64: a code written
+    # without quotes cannot be trusted, so it is refused rather than guessed.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"write the code in quotes (\"{value}\"): YAML reads unquoted digits "
+                         "as a number")
     return normalise_code(value) if isinstance(value, str) else value
 
 
@@ -178,7 +180,9 @@ class CodeEntry(_Model):
 
 
 class _EditBase(_Model):
-    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$", description="Stable id, e.g. IGRT-TC-IMRT.")
+    id: str = Field(
+        pattern=r"^[A-Z0-9][A-Z0-9-]*$", description="Stable id, e.g. IGRT-TC-BUNDLED-INTO-IMRT."
+    )
     decision: Decision
     message: str = Field(description="For people; '{code}' is replaced by the line's code.")
     group_code: Literal["CO", "PR", "OA", "PI"]
@@ -186,7 +190,8 @@ class _EditBase(_Model):
     rarcs: tuple[Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d{1,4}$")], ...] = ()
     citation: Citation
     payers: tuple[Payer, ...] = Field(
-        default=tuple(Payer), description="Payer types the edit applies to (default: all)."
+        default=tuple(Payer), min_length=1,
+        description="Payer types the edit applies to (default: all).",
     )
     effective: DateRange | None = Field(
         default=None, description="Dates of service in force; default: the revision's."
@@ -345,12 +350,15 @@ class EditsFile(_Model):
 
 class StateOverlayFile(_Model):
     """``states/<ST>.yaml``: a state exception. For claims whose ``state`` matches, over its
-    dates, it switches edits off (``disable``), replaces them (an edit with the id of a base
-    edit) or adds new ones."""
+    dates, it switches pack edits off (``disable``), replaces them (``replace``: each edit names
+    the id of a pack edit, and is in force only while the edit it replaces is) or adds new ones
+    (``add``: ids the pack does not have). Naming the intent keeps a misspelt id from silently
+    adding an edit next to the one it meant to replace."""
 
     state: str = Field(pattern=r"^[A-Z]{2}$")
     title: str
     effective: DateRange = ALWAYS
     citation: Citation
-    disable: tuple[str, ...] = ()
-    edits: tuple[Edit, ...] = ()
+    disable: tuple[str, ...] = Field(default=(), description="Ids of pack edits to switch off.")
+    replace: tuple[Edit, ...] = Field(default=(), description="Edits replacing pack edits.")
+    add: tuple[Edit, ...] = Field(default=(), description="Edits the pack does not have.")

@@ -29,6 +29,18 @@ class LineMap:
         self._data = data
         self._lines = lines
 
+    def value(self, loc: Sequence[str | int]) -> Any:
+        """The data at ``loc``, or ``None`` when there is nothing there."""
+        node = self._data
+        for step in loc:
+            if isinstance(node, dict):
+                node = node.get(step)
+            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+                node = node[step]
+            else:
+                return None
+        return node
+
     def locate(self, loc: Sequence[str | int]) -> tuple[int | None, str]:
         """The line and the dotted key of ``loc`` (a pydantic error location).
 
