@@ -216,6 +216,31 @@ def test_bad_records_are_reported_and_every_good_record_still_evaluated(
     assert len(errors) == 5
 
 
+def test_csv_claim_whose_rows_disagree_on_payer_is_an_error_not_a_guess(tmp_path: Path) -> None:
+    """Payer and state belong to the claim: a later row that names another payer makes the whole
+    claim an error (it is not judged under the first row's payer), and the next claim is still
+    evaluated; a split claim is one error for its later rows, not one per row."""
+    csv_path = tmp_path / "claims.csv"
+    csv_path.write_text(
+        "claim_id,payer,state,code,modifiers,date_of_service\n"
+        "A,medicare,OH,77385,,2025-03-03\n"
+        "A,medicaid,OH,G6001,TC,2025-03-03\n"
+        "B,commercial,,G6017,26,2025-03-03\n"
+        "B,commercial,,77385,,2025-03-04\n"
+        "C,commercial,,77385,,2025-03-04\n"
+        "B,commercial,,G6001,,2025-03-04\n"
+        "B,commercial,,G6002,,2025-03-04\n", "utf-8")
+    done = run("check", csv_path, "--format", "jsonl")
+    assert done.returncode == 2
+    items = _jsonl(done.stdout)
+    assert [item.get("claim_id") for item in items if "error" not in item] == ["B", "C"]
+    errors = [item["error"] for item in items if "error" in item]
+    assert [(e["record"], e["claim_id"]) for e in errors] == [(2, "A"), (7, "B")]
+    assert errors[0]["issues"][0]["field"] == "lines.1.payer"
+    assert "medicaid" in errors[0]["issues"][0]["reason"]
+    assert "not contiguous" in errors[1]["issues"][0]["reason"]
+
+
 def test_missing_file_does_not_stop_the_others(engine: claimedit.Engine, tmp_path: Path) -> None:
     """A file that cannot be read is an error; the files after it are still processed."""
     missing = tmp_path / "nope.jsonl"

@@ -101,24 +101,48 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
         return
     seen: set[str] = set()
     current: dict[str, Any] | None = None
+    conflicts: list[FieldIssue] = []
+    skipping: str | None = None
     first_line = 0
+
+    def finished() -> Record:
+        assert current is not None
+        if conflicts:
+            error = ClaimError(source, first_line, current["claim_id"], tuple(conflicts))
+            return Record(source, first_line, error)
+        return Record(source, first_line, current)
+
     for row in reader:
         row = {header[key]: (value or "").strip() for key, value in row.items() if key in header}
         line_number = reader.line_num
         claim_id = row.get("claim_id", "")
+        if claim_id == skipping:
+            continue
         if current is None or claim_id != current["claim_id"]:
             if current is not None:
-                yield Record(source, first_line, current)
+                yield finished()
+            current, conflicts, skipping = None, [], None
             if claim_id in seen:
+                # Streaming keeps one claim in memory, so a claim must not be split; the part
+                # already written stands, and this part is one error, not a second claim.
                 yield _error(source, line_number, f"rows of claim {claim_id} are not contiguous: "
                              "sort the file by claim_id", claim_id)
-                current = None
+                skipping = claim_id
                 continue
             seen.add(claim_id)
             first_line = line_number
             current = {key: row.get(key) or None for key in _CLAIM_COLUMNS}
             current["claim_id"] = claim_id
             current["lines"] = []
+        else:
+            # Payer and state belong to the claim: every row must repeat the first row's.
+            for key in ("payer", "state"):
+                value = row.get(key) or None
+                if value is not None and value != current[key]:
+                    conflicts.append(FieldIssue(
+                        f"lines.{len(current['lines'])}.{key}",
+                        f"row {line_number} says {value!r}, the claim's first row {current[key]!r}",
+                    ))
         line: dict[str, Any] = {key: row[key] for key in _LINE_COLUMNS if row.get(key)}
         modifiers = row.get("modifiers", "")
         if not modifiers:
@@ -129,7 +153,7 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
             line["units"] = int(line["units"])
         current["lines"].append(line)
     if current is not None:
-        yield Record(source, first_line, current)
+        yield finished()
 
 
 def _adapter(module: str, reader: str) -> Reader:
