@@ -50,7 +50,8 @@ def test_to_dict_is_plain_json_data(engine: claimedit.Engine) -> None:
                            "citation", "source"}
     assert isinstance(reason["rarcs"], list)
     assert data["provenance"] == {"pack": "igrt", "version": engine.pack.meta.version,
-                                  "content_hash": engine.pack.content_hash}
+                                  "content_hash": engine.pack.content_hash,
+                                  "library": claimedit.__version__}
 
 
 def test_claim_error_names_source_record_claim_and_field() -> None:

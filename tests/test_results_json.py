@@ -24,7 +24,7 @@ lines = st.builds(
 results = st.builds(
     ClaimResult, claim_id=text, payer=text, state=st.none() | text,
     lines=st.lists(lines, min_size=1, max_size=5).map(tuple),
-    provenance=st.builds(Provenance, pack=text, version=text, content_hash=text),
+    provenance=st.builds(Provenance, pack=text, version=text, content_hash=text, library=text),
 )
 
 

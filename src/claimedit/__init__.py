@@ -28,7 +28,7 @@ from claimedit.results import (
     Reason,
 )
 
-__version__ = "0.1.0"
+from claimedit._version import __version__
 
 __all__ = [
     "Claim",

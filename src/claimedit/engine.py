@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, overload
 
+from claimedit._version import __version__
 from claimedit.claims import Claim, ClaimLine, Payer, normalise_code, parse_claim
 from claimedit.edits import COMPILERS, Check, CodeTable
 from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
@@ -124,7 +125,9 @@ class Engine:
 
     def __init__(self, pack: RulePack) -> None:
         self._pack = pack
-        self._provenance = Provenance(pack.meta.id, pack.meta.version, pack.content_hash)
+        self._provenance = Provenance(
+            pack.meta.id, pack.meta.version, pack.content_hash, __version__
+        )
         self._boundaries, self._tables = _compile(pack)
 
     def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:

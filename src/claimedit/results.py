@@ -132,12 +132,16 @@ class LineResult(NamedTuple):
 
 
 class Provenance(NamedTuple):
-    """Which rules decided: the pack id and version and a content hash of its rule files."""
+    """What decided: the pack id and version, a content hash of its rule files, and the library
+    version that evaluated them. With the same pack files and library version, a decision can
+    be reproduced later."""
 
     pack: str
     version: str
     content_hash: str
     """``sha256:`` over every rule file of the pack (names and bytes), overlays included."""
+    library: str
+    """The claimedit version that compiled the pack and evaluated the claim, e.g. ``0.1.0``."""
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()

@@ -315,7 +315,8 @@ def test_packaged_pack_loads(engine: claimedit.Engine) -> None:
     assert pack.meta.id == "igrt"
     assert {revision.id for revision in pack.revisions} == {"igrt-2025-08-04",
                                                             "igrt-2026-code-set"}
-    assert engine.provenance == claimedit.Provenance("igrt", pack.meta.version, pack.content_hash)
+    assert engine.provenance == claimedit.Provenance(
+        "igrt", pack.meta.version, pack.content_hash, claimedit.__version__)
     assert pack.content_hash.startswith("sha256:") and len(pack.content_hash) == 7 + 64
 
 
