@@ -14,6 +14,7 @@ Example:
     <Decision.BUNDLE: 'bundle'>
 """
 
+from claimedit._version import __version__
 from claimedit.claims import Claim, ClaimLine, Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.pack import Problem, RulePack, RulePackError, load_pack
@@ -27,8 +28,6 @@ from claimedit.results import (
     Provenance,
     Reason,
 )
-
-from claimedit._version import __version__
 
 __all__ = [
     "Claim",

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from claimedit import __version__
+from claimedit.adapters import MissingExtraError
 from claimedit.claims import Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, Record, read_records
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RulePackError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED
+    except MissingExtraError as exc:  # e.g. --format fhir without the fhir extra
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:  # `claimedit check big.jsonl | head`
         return EXIT_OK
 
@@ -54,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="evaluate claims from files or stdin")
     check.add_argument("files", nargs="+", metavar="FILE",
-                       help="JSON, JSON Lines or CSV; - reads stdin")
+                       help="JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")

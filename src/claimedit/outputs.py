@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 from claimedit.results import ClaimError, ClaimResult, Decision
 
-__all__ = ["WRITERS", "JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "Writer"]
+__all__ = [
+    "WRITERS", "FhirWriter", "JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "Writer",
+]
 
 
 class Summary:
