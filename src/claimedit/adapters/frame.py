@@ -22,7 +22,7 @@ evaluated again after the rules change):
 
 ==============  ===============================================================================
 ``decision``    allow, bundle or deny; null when the row's claim could not be evaluated
-``rule_ids``    list of the ids of every edit that fired, in rule-pack order
+``rule_ids``    list of the ids of every edit that fired, sorted by rule id
 ``group_code``  group code of the deciding reason (the first whose decision is the line's); null
                 when allowed
 ``carc``        CARC of the deciding reason
