@@ -7,12 +7,13 @@ ClaimError record in a batch) naming every field at fault by its dotted path.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 
 import claimedit
-from claimedit import ClaimError, ClaimResult, Decision, InvalidClaimError, Payer
+from claimedit import ClaimError, ClaimResult, Decision, InvalidClaimError, Payer, parse_claim
 
 
 def _claim(**line: Any) -> dict[str, Any]:
@@ -222,3 +223,15 @@ def test_evaluate_line_rejects_an_unknown_payer(engine: claimedit.Engine) -> Non
     with pytest.raises(InvalidClaimError) as caught:
         engine.evaluate_line({"code": "G6001", "date_of_service": "2025-03-03"}, payer="tricare")
     assert "payer" in [issue.field for issue in caught.value.error.issues]
+
+
+@pytest.mark.parametrize("value", ["1740960000", 1740960000, "2025-02-30", "03/03/2025"])
+def test_json_text_refuses_what_a_dict_refuses_as_a_date_of_service(value: object) -> None:
+    """JSON Lines records are validated from their text (the fast path): a date of service that
+    is refused in a dict is refused there too, with the same message."""
+    claim = _claim(date_of_service=value)
+    from_dict = parse_claim(claim)
+    from_text = parse_claim(json.dumps(claim))
+    assert isinstance(from_dict, ClaimError) and isinstance(from_text, ClaimError)
+    assert from_text.issues == from_dict.issues
+    assert [issue.field for issue in from_text.issues] == ["lines.0.date_of_service"]

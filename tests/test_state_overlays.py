@@ -167,3 +167,11 @@ def test_an_added_edit_applies_to_its_state_only(tmp_path: Path) -> None:
     line = engine.evaluate(claim).lines[0]
     assert line.rule_ids == ("ZZ-77387-REVIEW",) and line.decision is Decision.BUNDLE
     assert engine.evaluate({**claim, "state": "OH"}).lines[0].decision is Decision.ALLOW
+
+
+def test_an_edit_both_disabled_and_replaced_is_a_load_error(tmp_path: Path) -> None:
+    body = "disable: [IGRT-MEDICARE-77387]\nreplace:\n" + _MEDICARE_77387
+    with pytest.raises(claimedit.RulePackError) as caught:
+        claimedit.load_engine(overlays=[_overlay(tmp_path, body)])
+    [problem] = caught.value.problems
+    assert problem.key == "disable.0" and "both switched off and replaced" in problem.message

@@ -95,19 +95,16 @@ class _DateOfService:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.union_schema(
-            [
-                core_schema.date_schema(strict=True),
-                # Text must look like a date: pydantic would read "1740960000" as epoch seconds.
-                core_schema.chain_schema([
-                    core_schema.str_schema(
-                        strip_whitespace=True, pattern=r"^\s*\d{4}-\d{2}-\d{2}\s*$"
-                    ),
-                    core_schema.date_schema(),
-                ]),
-            ],
-            custom_error_type="date_of_service",
-            custom_error_message="a date of service is a real calendar date written YYYY-MM-DD",
+        # Text must look like a date: pydantic alone would read "1740960000" as epoch seconds.
+        text = core_schema.chain_schema([
+            core_schema.str_schema(strip_whitespace=True, pattern=r"^\s*\d{4}-\d{2}-\d{2}\s*$"),
+            core_schema.date_schema(),
+        ])
+        # Errors are worded for people by issues_of(), whichever branch failed.
+        return core_schema.json_or_python_schema(
+            json_schema=text,
+            # From Python, a date object (a datetime is not a date of service) or the same text.
+            python_schema=core_schema.union_schema([core_schema.date_schema(strict=True), text]),
         )
 
 
@@ -121,11 +118,13 @@ Modifier = Annotated[
 ]
 DateOfService = Annotated[dt.date, _DateOfService]
 
-# Field names whose pattern errors get a message for people instead of the regular expression.
-_PATTERN_MESSAGES = {
+# Fields whose errors get a message for people instead of a regular expression or a union's
+# branch-by-branch report.
+_FIELD_MESSAGES = {
     "code": "is not a CPT or HCPCS code (5 characters: 5 digits, 4 digits and a letter, "
             "or a letter and 4 digits)",
     "modifiers": "is not a modifier (2 letters or digits, e.g. 26, TC, 59)",
+    "date_of_service": "is not a date of service (a real calendar date written YYYY-MM-DD)",
 }
 
 
@@ -195,29 +194,31 @@ def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
         item["loc"][:position] for item in errors
         for position, step in enumerate(item["loc"]) if isinstance(step, int)
     }
-    issues = []
+    issues: dict[str, str] = {}
     for item in errors:
-        if item["type"] == "too_short" and item["loc"] in failed_lists:
+        kind, loc = item["type"], item["loc"]
+        if kind == "too_short" and loc in failed_lists:
             continue
-        field = ".".join(str(step) for step in item["loc"])
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        if item["type"] == "extra_forbidden":
+        # A union (the date of service) reports each branch it tried under a branch name.
+        loc = tuple(step for step in loc if not (isinstance(step, str) and "[" in step))
+        loc = loc[: loc.index("date_of_service") + 1] if "date_of_service" in loc else loc
+        field = ".".join(str(step) for step in loc)
+        message = item["msg"].removeprefix("Value error, ")
+        named = next((step for step in reversed(loc) if step in _FIELD_MESSAGES), None)
+        if kind == "extra_forbidden":
             message = "unknown field"
-        elif item["type"] in ("enum", "date_of_service", "int_parsing", "string_type"):
+        elif kind == "missing":
+            message = "missing: this field is required"
+        elif named == "date_of_service" or (named and kind == "string_pattern_mismatch"):
+            message = f"{item['input']!r} {_FIELD_MESSAGES[str(named)]}"
+        elif kind in ("enum", "int_parsing", "string_type"):
             message = f"{item['input']!r}: {message}"
-        elif item["type"] == "json_invalid":
+        elif kind == "json_invalid":
             message = f"not JSON: {item['ctx'].get('error', message)}"
-        elif item["type"] == "too_short" and item["loc"] == ("lines",):
+        elif kind == "too_short" and loc == ("lines",):
             message = "a claim needs at least one line"
-        elif item["type"] == "string_pattern_mismatch":
-            loc = item["loc"]
-            named = next((step for step in reversed(loc) if step in _PATTERN_MESSAGES), None)
-            if named is not None:
-                message = f"{item['input']!r} {_PATTERN_MESSAGES[str(named)]}"
-        issues.append(FieldIssue(field, message))
-    return tuple(issues)
+        issues.setdefault(field, message)  # one issue a field: the first branch's words
+    return tuple(FieldIssue(field, message) for field, message in issues.items())
 
 
 def parse_claim(data: Any, *, source: str = "<python>", record: int = 1) -> Claim | ClaimError:

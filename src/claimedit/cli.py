@@ -171,7 +171,7 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"    {reason.message}")
         print(f"    cites {reason.citation}")
     p = engine.provenance
-    print(f"rules: {p.pack} {p.version} {p.content_hash}")
+    print(f"rules: {p.pack} {p.version} {p.content_hash} (claimedit {p.library})")
     return EXIT_OK
 
 
@@ -179,7 +179,8 @@ def _rules_check(args: argparse.Namespace) -> int:
     path = args.path or packaged_rules_path()
     pack = load_pack(path, args.overlay)  # a RulePackError is printed with every problem by main()
     overlays = ", ".join(o.state for o in pack.overlays) or "none"
-    print(f"ok: {path}: {pack.meta.id} {pack.meta.version} {pack.content_hash}")
+    print(f"ok: {path}: {pack.meta.id} {pack.meta.version} {pack.content_hash} "
+          f"(checked by claimedit {__version__})")
     print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
           f"state overlays: {overlays}")
     return EXIT_OK

@@ -199,7 +199,8 @@ class ClaimResult(NamedTuple):
             payer=data["payer"],
             state=data["state"],
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
-            provenance=Provenance(**data["provenance"]),
+            # Results stored before the library version was recorded have no "library".
+            provenance=Provenance(**{"library": "unknown", **data["provenance"]}),
         )
 
 

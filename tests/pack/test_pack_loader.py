@@ -278,6 +278,16 @@ def test_missing_code_table(pack_copy: Path) -> None:
     (pack_copy / "codes.yaml").unlink()
     problems = _load_problems(pack_copy)
     _assert_reported(problems, Expected("codes.yaml", None, "", "missing"))
+    # ... and only that: the edits' codes are not each reported "unknown" on top of it.
+    assert [p.file for p in problems] == ["codes.yaml"]
+
+
+def test_broken_revision_header_does_not_add_false_duplicates(pack_copy: Path) -> None:
+    """Without its revision's dates, a file's edits are not compared with other versions (they
+    would all look like duplicates of the 2026 edits); the header problem is reported alone."""
+    _replace(pack_copy / POLICY, "  effective: {end: 2025-12-31}\n", "  effective: {end: 2025-13-31}\n")
+    problems = _load_problems(pack_copy)
+    assert [(p.file, p.key) for p in problems] == [(POLICY, "revision.effective.end")]
 
 
 def test_not_a_directory(tmp_path: Path) -> None:

@@ -133,6 +133,8 @@ class _Collector:
                 message = f"missing key {missing!r}"
             elif kind == "extra_forbidden":
                 message = f"unknown key {key.rsplit('.', 1)[-1]!r}"
+            elif kind == "too_short":
+                message = "needs at least one item"
             elif kind in ("model_type", "model_attributes_type", "dict_type") and not key:
                 message = "expected a mapping of keys at the top of the file" \
                     if lines.locate(())[0] else "the file is empty"
@@ -228,7 +230,11 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         default = revision.effective if revision else ALWAYS
         source = revision.id if revision else name
         valid = out.validate_items(_EDIT, data, "edits", name, lines)
-        edits += _resolve(out, name, lines, "edits", valid, default, source, table)
+        resolved = _resolve(out, name, lines, "edits", valid, default, source, table)
+        # Without its revision's dates an edit's versions cannot be compared: checking them as
+        # "always" would report false duplicates under the real problem, the broken header.
+        if revision is not None:
+            edits += resolved
     _check_versions(out, edits, parsed)
 
     base_ids = {item.edit.id for item in edits}
@@ -261,6 +267,9 @@ class _Table:
 
     def __init__(self, data: Any) -> None:
         listed = data.get("codes") if isinstance(data, dict) else None
+        # No code table to read (missing, unreadable, empty): its own problem is reported, and
+        # every code of every edit is not reported again as unknown.
+        self.known = isinstance(listed, list) and bool(listed)
         items = [item for item in listed if isinstance(item, dict)] \
             if isinstance(listed, list) else []
         self.codes = {str(item.get("code", "")).strip().upper() for item in items}
@@ -312,6 +321,10 @@ def _load_overlay(
         if rule_id not in base_ids:
             out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
                     f"no edit {rule_id!r} in the pack to switch off")
+        if any(edit.id == rule_id for edit in overlay.replace):
+            out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
+                    f"{rule_id} is both switched off and replaced: the replacement would never "
+                    "apply; keep one")
     for section, must_exist in (("replace", True), ("add", False)):
         for index, edit in enumerate(getattr(overlay, section)):
             if (edit.id in base_ids) != must_exist:
@@ -372,7 +385,7 @@ def _resolve(
         if not effective.within(default):
             out.add(name, lines.locate((key, index, "effective"))[0], f"{key}.{index}.effective",
                     f"edit {edit.id} is in force {effective}, outside its file's {default}")
-        for set_key, code_set in _code_sets(edit):
+        for set_key, code_set in _code_sets(edit) if table.known else ():
             # A plain list is short for {codes: [...]}: name the place as the file writes it.
             shorthand = isinstance(lines.value((key, index, set_key)), list)
             for position, code in enumerate(code_set.codes):

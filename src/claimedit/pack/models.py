@@ -116,8 +116,8 @@ def _code(value: Any) -> Any:
     # YAML reads an unquoted 77014 as a number, and 00100 as the octal number 64: a code written
     # without quotes cannot be trusted, so it is refused rather than guessed.
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f"write the code in quotes (\"{value}\"): YAML reads unquoted digits "
-                         "as a number")
+        raise ValueError(f"write codes in quotes, e.g. \"77014\": YAML read this one as the "
+                         f"number {value}")
     return normalise_code(value) if isinstance(value, str) else value
 
 

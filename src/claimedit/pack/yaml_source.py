@@ -19,6 +19,17 @@ from claimedit.pack.errors import Problem
 
 __all__ = ["LineMap", "load_yaml"]
 
+
+class _RuleFileLoader(yaml.SafeLoader):
+    """Safe loading, with dates left as text: the models parse them, so a bad date such as
+    2025-13-31 is a problem at its key and line instead of an exception from the YAML parser."""
+
+
+_RuleFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 Loc = tuple[str | int, ...]
 
 
@@ -74,7 +85,7 @@ def load_yaml(path: Path, name: str) -> tuple[Any, LineMap | None, list[Problem]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, None, [Problem(name, None, "", f"cannot read the file: {exc}")]
-    loader = yaml.SafeLoader(text)
+    loader = _RuleFileLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
