@@ -285,7 +285,8 @@ def test_missing_code_table(pack_copy: Path) -> None:
 def test_broken_revision_header_does_not_add_false_duplicates(pack_copy: Path) -> None:
     """Without its revision's dates, a file's edits are not compared with other versions (they
     would all look like duplicates of the 2026 edits); the header problem is reported alone."""
-    _replace(pack_copy / POLICY, "  effective: {end: 2025-12-31}\n", "  effective: {end: 2025-13-31}\n")
+    _replace(pack_copy / POLICY, "  effective: {end: 2025-12-31}\n",
+             "  effective: {end: 2025-13-31}\n")
     problems = _load_problems(pack_copy)
     assert [(p.file, p.key) for p in problems] == [(POLICY, "revision.effective.end")]
 
