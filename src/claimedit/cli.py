@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -22,10 +23,10 @@ from claimedit import __version__
 from claimedit.adapters import MissingExtraError
 from claimedit.claims import Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
-from claimedit.inputs import FORMATS, Record, read_records
+from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, load_pack, packaged_rules_path
-from claimedit.results import ClaimError, ClaimResult, FieldIssue
+from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
 
@@ -113,33 +114,51 @@ def _date(text: str) -> dt.date:
 
 
 def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
+    """Every record of every file, in order; a file that cannot be read is one error record."""
     for name in files:
-        if name == "-":
-            yield from read_records(sys.stdin, "-", fmt)
+        try:
+            # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
+            # other formats are decoded as UTF-8 text.
+            handle: io.BufferedReader = (
+                # closed in the finally below (stdin stays open): no `with` around a generator
+                sys.stdin.buffer if name == "-"
+                else open(name, "rb")  # type: ignore[assignment]  # noqa: SIM115
+            )
+        except OSError as exc:
+            yield _unreadable(name, exc.strerror or str(exc))
             continue
         try:
-            with open(name, encoding="utf-8", newline="") as handle:
-                yield from read_records(handle, name, fmt)
+            chosen = fmt or detect_format(
+                name, handle.peek(HEAD_SIZE)[:HEAD_SIZE].decode("utf-8", "replace")
+            )
+            if chosen == "jsonl":
+                yield from read_jsonl(handle, name)
+            else:
+                yield from read_records(io.TextIOWrapper(handle, "utf-8", newline=""), name, chosen)
         except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            issue = FieldIssue("", f"cannot read: {reason}")
-            yield Record(name, 0, ClaimError(name, 0, None, (issue,)))
+            yield _unreadable(name, str(exc))
+        finally:
+            if handle is not sys.stdin.buffer:
+                handle.close()
 
 
-def _evaluate(engine: Engine, records: Iterator[Record]) -> Iterator[ClaimResult | ClaimError]:
-    for record in records:
-        if isinstance(record.data, ClaimError):
-            yield record.data
-            continue
-        parsed = parse_claim(record.data, source=record.source, record=record.number)
-        yield parsed if isinstance(parsed, ClaimError) else engine.evaluate(parsed)
+def _unreadable(name: str, reason: str) -> Record:
+    issue = FieldIssue("", f"cannot read: {reason}")
+    return Record(name, 0, ClaimError(name, 0, None, (issue,)))
 
 
 def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
     writer = WRITERS[args.format](sys.stdout, sys.stderr)
-    for item in _evaluate(engine, _records(args.files, args.input_format)):
-        writer.write(item)
+    write, evaluate = writer.write, engine.evaluate
+    # One loop from record to output (no generator between the stages: it is the hot path).
+    for record in _records(args.files, args.input_format):
+        item = record.data
+        if not isinstance(item, ClaimError):
+            item = parse_claim(item, source=record.source, record=record.number)
+            if not isinstance(item, ClaimError):
+                item = evaluate(item)
+        write(item)
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 

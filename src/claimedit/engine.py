@@ -121,14 +121,17 @@ class Engine:
     :meth:`evaluate_many`.
     """
 
-    __slots__ = ("_boundaries", "_pack", "_provenance", "_tables")
+    __slots__ = ("_base", "_boundaries", "_pack", "_provenance", "_tables")
 
     def __init__(self, pack: RulePack) -> None:
         self._pack = pack
         self._provenance = Provenance(
             pack.meta.id, pack.meta.version, pack.content_hash, __version__
         )
-        self._boundaries, self._tables = _compile(pack)
+        boundaries, tables = _compile(pack)
+        self._boundaries = boundaries
+        self._base = tables[None]
+        self._tables = tables  # set last: from here on the engine refuses changes
 
     def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:
         # The compiled tables are derived data: ship the validated pack and recompile.
@@ -268,8 +271,11 @@ class Engine:
         lines = claim.lines
         several = len(lines) > 1
         payer = claim.payer
-        eras = self._eras(claim.state)
+        state = claim.state
+        eras = self._base if state is None else self._eras(state)
         boundaries = self._boundaries
+        last_day: dt.date | None = None
+        index: _CodeIndex = {}
         indexes: dict[dt.date, _CodeIndex] = {}
         day_codes: dict[dt.date, list[str]] | None = None
         results = []
@@ -277,9 +283,12 @@ class Engine:
         for line in lines:
             position += 1
             day = line.date_of_service
-            index = indexes.get(day)
-            if index is None:
-                index = indexes[day] = eras[bisect_right(boundaries, day)][payer]
+            if day != last_day:  # consecutive lines mostly share their date of service
+                last_day = day
+                found = indexes.get(day)
+                if found is None:
+                    found = indexes[day] = eras[bisect_right(boundaries, day)][payer]
+                index = found
             code = line.code
             rules = index.get(code)
             if rules is None:
@@ -305,8 +314,9 @@ class Engine:
             results.append(_new_result(LineResult, (
                 line.line_id or str(position), code, line.modifiers, day, decision, reasons,
             )))
+        # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return _new_result(ClaimResult, (
-            claim.claim_id, payer.value, claim.state, tuple(results), self._provenance,
+            claim.claim_id, payer, state, tuple(results), self._provenance,
         ))
 
     # -- what is in force ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from claimedit.results import ClaimError, FieldIssue
 
-__all__ = ["FORMATS", "Record", "detect_format", "read_records"]
+__all__ = ["FORMATS", "HEAD_SIZE", "Record", "detect_format", "read_jsonl", "read_records"]
 
 
 class Record(NamedTuple):
@@ -56,7 +56,7 @@ def _error(source: str, number: int, reason: str, claim_id: str | None = None) -
     return Record(source, number, ClaimError(source, number, claim_id, (FieldIssue("", reason),)))
 
 
-def read_jsonl(lines: Iterable[str], source: str) -> Iterator[Record]:
+def read_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
     """One claim per line; blank lines are skipped, record numbers are line numbers.
 
     The data of a record is the line's JSON text: :func:`claimedit.parse_claim` parses and
@@ -188,7 +188,8 @@ _EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "
 # FHIR JSON names its resource type near the top (FHIR asks for it first); the head read for
 # detection is long enough to reach it in a pretty-printed document.
 _FHIR = re.compile(r'"resourceType"\s*:\s*"(?:Claim|Bundle)"')
-_HEAD_SIZE = 4096
+HEAD_SIZE = 4096
+"""How much of a file :func:`detect_format` needs to see."""
 
 
 def detect_format(name: str, head: str) -> str:
@@ -243,7 +244,7 @@ def read_records(
         for text in iterator:
             head.append(text)
             size += len(text)
-            if size >= _HEAD_SIZE:
+            if size >= HEAD_SIZE:
                 break
         fmt = detect_format(source, "".join(head))
         iterator = itertools.chain(head, iterator)

@@ -205,36 +205,63 @@ class ClaimResult(NamedTuple):
 
 
 _string = _json_string  # one JSON string literal, escaped by the json module's C encoder
-_JSON_CACHE: dict[Reason | Provenance, str] = {}
-_JSON_CACHE_LIMIT = 65536
+
+# Batch output repeats a few pieces endlessly: the same reasons and provenance (the engine shares
+# those objects), the same code-and-modifiers pairs, the same dates. Their JSON is made once and
+# looked up after that. Each memo is capped, so odd input cannot grow it without bound; past the
+# cap the JSON is simply built each time.
+_MEMO_LIMIT = 65536
+_OBJECT_JSON: dict[Reason | Provenance, str] = {}
+_CODE_JSON: dict[tuple[str, tuple[str, ...]], str] = {}
+_DATE_JSON: dict[dt.date, str] = {}
+_REASONS_JSON: dict[tuple[Decision, tuple[Reason, ...]], str] = {}
 
 
 def _cached_json(item: Reason | Provenance) -> str:
-    text = _JSON_CACHE.get(item)
+    text = _OBJECT_JSON.get(item)
     if text is None:
         text = json.dumps(item.to_dict(), separators=(",", ":"))
-        if len(_JSON_CACHE) < _JSON_CACHE_LIMIT:
-            _JSON_CACHE[item] = text
+        if len(_OBJECT_JSON) < _MEMO_LIMIT:
+            _OBJECT_JSON[item] = text
     return text
 
 
-_DECISION_JSON = {decision: f'"decision":"{decision.value}"' for decision in Decision}
-_DATE_JSON: dict[dt.date, str] = {}
+def _code_json(code: str, modifiers: tuple[str, ...]) -> str:
+    key = (code, modifiers)
+    text = _CODE_JSON.get(key)
+    if text is None:
+        listed = ",".join([_string(modifier) for modifier in modifiers])
+        text = f'"code":{_string(code)},"modifiers":[{listed}]'
+        if len(_CODE_JSON) < _MEMO_LIMIT:
+            _CODE_JSON[key] = text
+    return text
+
+
+def _date_json(day: dt.date) -> str:
+    text = _DATE_JSON.get(day)
+    if text is None:
+        text = f'"date_of_service":"{day.isoformat()}"'
+        if len(_DATE_JSON) < _MEMO_LIMIT:
+            _DATE_JSON[day] = text
+    return text
+
+
+def _outcome_json(decision: Decision, reasons: tuple[Reason, ...]) -> str:
+    key = (decision, reasons)
+    text = _REASONS_JSON.get(key)
+    if text is None:
+        listed = ",".join([_cached_json(reason) for reason in reasons])
+        text = f'"decision":"{decision.value}","reasons":[{listed}]'
+        if len(_REASONS_JSON) < _MEMO_LIMIT:
+            _REASONS_JSON[key] = text
+    return text
 
 
 def _line_json(line: LineResult) -> str:
-    # Field by field as to_dict() orders them; lines with no modifiers and no reasons (the bulk of
-    # a day's claims) take the short branches.
-    line_id = "null" if line.line_id is None else _string(line.line_id)
-    modifiers = ",".join([_string(m) for m in line.modifiers]) if line.modifiers else ""
-    reasons = ",".join([_cached_json(r) for r in line.reasons]) if line.reasons else ""
-    day = _DATE_JSON.get(line.date_of_service)
-    if day is None:
-        day = f'"{line.date_of_service.isoformat()}"'
-        if len(_DATE_JSON) < _JSON_CACHE_LIMIT:
-            _DATE_JSON[line.date_of_service] = day
-    return (f'{{"line_id":{line_id},"code":{_string(line.code)},"modifiers":[{modifiers}],'
-            f'"date_of_service":{day},{_DECISION_JSON[line.decision]},"reasons":[{reasons}]}}')
+    line_id, code, modifiers, day, decision, reasons = line
+    return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
+            f'{_code_json(code, modifiers)},{_date_json(day)},'
+            f'{_outcome_json(decision, reasons)}}}')
 
 
 class FieldIssue(NamedTuple):
