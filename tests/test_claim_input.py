@@ -218,6 +218,28 @@ def test_evaluate_line_rejects_a_bad_same_day_code(engine: claimedit.Engine) -> 
     assert caught.value.error.issues[0].field == "same_day_codes"
 
 
+def test_evaluate_line_reads_same_day_codes_as_claim_lines_read_codes(
+    engine: claimedit.Engine,
+) -> None:
+    """A same-day code sent as a number counts, as it does on a claim line (it was silently
+    ignored, so G6001-TC beside IMRT was allowed instead of bundled); a lone string is not
+    read letter by letter; every bad item is named with its position."""
+    line = {"code": "G6001", "modifiers": ["TC"], "date_of_service": "2025-03-03"}
+    claim = {"claim_id": "N", "payer": "commercial", "lines": [
+        {"code": 77385, "date_of_service": "2025-03-03"}, line]}
+    assert engine.evaluate(claim).lines[1].decision is Decision.BUNDLE
+    alone = engine.evaluate_line(line, payer="commercial", same_day_codes=[77385])
+    assert alone.decision is Decision.BUNDLE
+    assert alone == engine.evaluate_line(line, payer="commercial", same_day_codes=[" 77385 "])
+    with pytest.raises(InvalidClaimError) as caught:
+        engine.evaluate_line(line, payer="commercial", same_day_codes="77385")
+    assert "pass a list of codes" in str(caught.value)
+    with pytest.raises(InvalidClaimError) as caught:
+        engine.evaluate_line(line, payer="commercial", same_day_codes=["77385", None, "ZZ"])
+    assert [issue.reason.split(":")[0] for issue in caught.value.error.issues] == [
+        "item 1", "item 2"]
+
+
 def test_evaluate_line_rejects_an_unknown_payer(engine: claimedit.Engine) -> None:
     """evaluate_line validates its payer like a claim's."""
     with pytest.raises(InvalidClaimError) as caught:

@@ -165,6 +165,15 @@ def test_check_reads_stdin(engine: claimedit.Engine) -> None:
     assert _jsonl(done.stdout) == _expected(engine, CSV_CLAIMS)
 
 
+def test_stdin_named_twice_is_read_once_not_a_crash(engine: claimedit.Engine) -> None:
+    """The text wrapper around stdin closed it when collected, so a second `-` (or any later
+    read of stdin) died with "ValueError: peek of closed file"; now the second `-` is empty."""
+    done = run("check", "-", "-", "--format", "jsonl", stdin=CSV_TEXT)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert _jsonl(done.stdout) == _expected(engine, CSV_CLAIMS)
+
+
 # --- check: bad records ---------------------------------------------------------------------
 
 def test_bad_records_are_reported_and_every_good_record_still_evaluated(
@@ -360,3 +369,9 @@ def test_rules_show_json() -> None:
 def test_usage_errors_exit_2(args: list[str]) -> None:
     """A command line missing what it needs is a usage error (argparse exit status 2)."""
     assert run(*args).returncode == 2
+
+
+def test_rules_show_refuses_a_state_that_is_not_a_state_code() -> None:
+    """`--state Ohio` would silently show the base pack; it is a usage error instead."""
+    done = run("rules", "show", "--state", "Ohio")
+    assert done.returncode == 2 and "two-letter state code" in done.stderr

@@ -25,7 +25,7 @@ from claimedit.claims import Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
 from claimedit.outputs import WRITERS
-from claimedit.pack import RulePackError, load_pack, packaged_rules_path
+from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
@@ -127,6 +127,7 @@ def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
         except OSError as exc:
             yield _unreadable(name, exc.strerror or str(exc))
             continue
+        text: io.TextIOWrapper | None = None
         try:
             chosen = fmt or detect_format(
                 name, handle.peek(HEAD_SIZE)[:HEAD_SIZE].decode("utf-8", "replace")
@@ -134,12 +135,17 @@ def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
             if chosen == "jsonl":
                 yield from read_jsonl(handle, name)
             else:
-                yield from read_records(io.TextIOWrapper(handle, "utf-8", newline=""), name, chosen)
+                text = io.TextIOWrapper(handle, "utf-8", newline="")
+                yield from read_records(text, name, chosen)
         except (OSError, UnicodeDecodeError) as exc:
             yield _unreadable(name, str(exc))
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
+            elif text is not None:
+                # A collected wrapper closes its buffer: detached, stdin stays open for a
+                # second "-" (which then reads nothing) instead of failing with ValueError.
+                text.detach()
 
 
 def _unreadable(name: str, reason: str) -> Record:
@@ -213,7 +219,10 @@ def _rules_show(args: argparse.Namespace) -> int:
         print(f"error: unknown payer {args.payer!r}: medicare, medicaid or commercial",
               file=sys.stderr)
         return EXIT_INVALID
-    state = args.state.upper() if args.state else None
+    state = args.state.strip().upper() if args.state else None
+    if state is not None and not (len(state) == 2 and state.isalpha()):
+        print(f"error: {args.state!r} is not a two-letter state code", file=sys.stderr)
+        return EXIT_INVALID
     edits = engine.edits_in_force(args.as_of, payer=payer, state=state)
     if args.json:
         rows = [{"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
@@ -228,7 +237,7 @@ def _rules_show(args: argparse.Namespace) -> int:
 
 
 def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | None,
-                 edits: list, engine: Engine) -> None:  # type: ignore[type-arg]
+                 edits: list[SourcedEdit], engine: Engine) -> None:
     p = engine.provenance
     who = payer.value if payer else "all payers"
     print(f"{p.pack} {p.version}: edits in force on {day} for {who}"

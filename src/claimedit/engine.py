@@ -58,6 +58,7 @@ _PROFESSIONAL = frozenset({str(Component.PROFESSIONAL)})
 _TECHNICAL = frozenset({str(Component.TECHNICAL)})
 _GLOBAL = frozenset({str(Component.GLOBAL)})
 _BOTH = _PROFESSIONAL | _TECHNICAL
+_COMPONENT_MODIFIERS = frozenset({"26", "TC"})
 
 _MEMO_LIMIT = 4096
 
@@ -66,25 +67,32 @@ class _CodeRules:
     """The checks compiled for one code (in one era, state variant and payer type), and a memo
     of their outcomes.
 
-    A line's outcome depends only on its modifiers and on which column-1 codes of these checks
-    are billed on other lines that day, so it is computed once per such combination and shared.
+    A line's outcome depends only on the modifiers these checks test (26, TC, their
+    ``modifiers_all`` and bypass modifiers) and on which column-1 codes of these checks are
+    billed on other lines that day, so it is computed once per such combination and shared.
     The memo is derived data: filling it twice from two threads stores the same value, it is
-    capped (a stream of exotic modifier combinations cannot grow it without bound), and it is not
-    pickled (the engine recompiles from the pack).
+    keyed on the tested modifiers only and capped (a stream of other modifiers, GC, KX, 76 ...,
+    cannot multiply it), and it is not pickled (the engine recompiles from the pack).
     """
 
-    __slots__ = ("checks", "column1", "memo")
+    __slots__ = ("checks", "column1", "memo", "tested")
 
     def __init__(self, checks: tuple[Check, ...]) -> None:
         self.checks = checks
         column1 = frozenset().union(*(c.column1 for c in checks if c.column1 is not None))
         self.column1: frozenset[str] | None = column1 or None
+        self.tested = _COMPONENT_MODIFIERS.union(
+            *(c.modifiers_all for c in checks if c.modifiers_all is not None),
+            *(c.bypass for c in checks if c.bypass is not None),
+        )
         self.memo: dict[tuple[tuple[str, ...], frozenset[str]],
                         tuple[Decision, tuple[Reason, ...]]] = {}
 
     def outcome(
         self, modifiers: tuple[str, ...], context: frozenset[str]
     ) -> tuple[Decision, tuple[Reason, ...]]:
+        if modifiers and not self.tested.issuperset(modifiers):
+            modifiers = tuple([modifier for modifier in modifiers if modifier in self.tested])
         key = (modifiers, context)
         found = self.memo.get(key)
         if found is None:
@@ -204,12 +212,7 @@ class Engine:
         )
         if isinstance(parsed, ClaimError):
             raise InvalidClaimError(parsed)
-        try:
-            context = frozenset(normalise_code(code) for code in same_day_codes)
-        except ValueError as exc:
-            raise InvalidClaimError(
-                ClaimError("<python>", 1, None, (FieldIssue("same_day_codes", str(exc)),))
-            ) from None
+        context = _same_day_context(same_day_codes)
         line = parsed.lines[0]
         rules = self._index(parsed.payer, parsed.state, line.date_of_service).get(line.code)
         decision, reasons = (_ALLOW, _NO_REASONS) if rules is None else _decide(
@@ -339,6 +342,29 @@ class Engine:
         ]
 
 
+def _same_day_context(codes: Iterable[Any]) -> frozenset[str]:
+    """The codes of ``evaluate_line``'s ``same_day_codes``, read as a claim line's code is: a
+    number is taken as its digits (as ``ClaimLine`` does), anything else must be a code."""
+    if isinstance(codes, str | bytes):
+        # A lone string would be read character by character: say what is wrong instead.
+        issue = FieldIssue("same_day_codes", f"{codes!r} is one value: pass a list of codes")
+        raise InvalidClaimError(ClaimError("<python>", 1, None, (issue,)))
+    context = set()
+    issues = []
+    for position, code in enumerate(codes):
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        try:
+            if not isinstance(code, str):
+                raise ValueError(f"{code!r} is not a CPT or HCPCS code (a string)")
+            context.add(normalise_code(code))
+        except ValueError as exc:
+            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}"))
+    if issues:
+        raise InvalidClaimError(ClaimError("<python>", 1, None, tuple(issues)))
+    return frozenset(context)
+
+
 def _decide(
     checks: tuple[Check, ...], modifiers: tuple[str, ...], context: frozenset[str]
 ) -> tuple[Decision, tuple[Reason, ...]]:
@@ -389,7 +415,8 @@ def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[
         ranges.append(overlay.model.effective)
         ranges += [item.effective for item in overlay.edits]
     for span in ranges:
-        if span.start is not None:
+        # An era needs a day before the first cut to stand for it: no cut at the first date.
+        if span.start is not None and span.start > dt.date.min:
             cuts.add(span.start)
         if span.end is not None and span.end < dt.date.max:
             cuts.add(span.end + dt.timedelta(days=1))

@@ -39,6 +39,7 @@ class Decision(StrEnum):
 
     @property
     def severity(self) -> int:
+        """Rank for comparing decisions: allow 0, bundle 1, deny 2."""
         return SEVERITY[self]
 
     def outranks(self, other: Decision) -> bool:
@@ -71,6 +72,7 @@ class Reason(NamedTuple):
     """The rule-pack revision or state overlay the edit came from."""
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: the decision as its text, the RARCs as a list."""
         data = self._asdict()
         data["decision"] = self.decision.value
         data["rarcs"] = list(self.rarcs)
@@ -78,6 +80,7 @@ class Reason(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reason:
+        """The inverse of :meth:`to_dict`."""
         return cls(
             rule_id=data["rule_id"],
             decision=Decision(data["decision"]),
@@ -107,9 +110,18 @@ class LineResult(NamedTuple):
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
+        """The ids of the edits that fired, in the order of :attr:`reasons`.
+
+        Example:
+            >>> import claimedit
+            >>> claimedit.load_engine().evaluate_line({"code": "G6017", "modifiers": ["26"],
+            ...     "date_of_service": "2025-05-14"}, payer="commercial").rule_ids
+            ('IGRT-COMPONENT-MODIFIER',)
+        """
         return tuple(reason.rule_id for reason in self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: decision and date as text, lists for tuples."""
         return {
             "line_id": self.line_id,
             "code": self.code,
@@ -121,6 +133,7 @@ class LineResult(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LineResult:
+        """The inverse of :meth:`to_dict`."""
         return cls(
             line_id=data["line_id"],
             code=data["code"],
@@ -166,6 +179,7 @@ class ClaimResult(NamedTuple):
         return worst
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data of the claim, its lines and provenance (see :meth:`to_json`)."""
         return {
             "claim_id": self.claim_id,
             "payer": self.payer,
@@ -194,6 +208,7 @@ class ClaimResult(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
+        """The inverse of :meth:`to_dict` (and of :meth:`to_json` after ``json.loads``)."""
         return cls(
             claim_id=data["claim_id"],
             payer=data["payer"],

@@ -150,6 +150,18 @@ def test_payer_type_from_insurer_mapping_or_default_when_the_coverage_is_not_sen
     assert read_one(resource, default_payer="commercial")["payer"] == "commercial"
 
 
+def test_a_claim_with_an_empty_insurance_list_is_an_error_record_not_a_crash() -> None:
+    """fhir.resources accepts ``insurance: []``; the reader used to index its first item and
+    stop the whole file with an IndexError."""
+    resource = claim(insurance=[])
+    error = read_one(resource)
+    assert isinstance(error, ClaimError)
+    [issue] = error.issues
+    assert issue.field == "Claim.insurance"
+    assert "lists no insurance" in issue.reason
+    assert read_one(resource, default_payer="medicare")["payer"] == "medicare"
+
+
 def test_payer_types_mapping_is_overridable() -> None:
     sopt = {**fhir.PAYER_TYPES[fhir.SOPT_SYSTEM], "12": Payer.COMMERCIAL}
     # 121 now falls under the longer prefix 12 rather than 1.

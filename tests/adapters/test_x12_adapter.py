@@ -142,6 +142,17 @@ def test_a_missing_837p_service_date_is_an_error_on_the_line() -> None:
     ]
 
 
+@pytest.mark.parametrize("units", ["Infinity", "NaN"])
+def test_a_non_finite_unit_count_is_an_error_on_the_line_not_a_crash(units: str) -> None:
+    """Decimal reads "Infinity" and "NaN"; int(Infinity) used to stop the whole file with an
+    OverflowError. The claim is one error record and the others are read."""
+    text = edit(P837.read_text(), "SV1*HC:77385*850*UN*1***1~", f"SV1*HC:77385*850*UN*{units}***1~")
+    records = read(text)
+    [bad] = [error for error in errors(records) if error.claim_id == "P-1001"]
+    assert any("SV104" in issue.field for issue in bad.issues), bad
+    assert "P-1002" in claims(records)
+
+
 def test_filing_indicator_mapping_is_overridable_and_unmapped_codes_are_errors() -> None:
     text = P837.read_text()
     custom = {**x12.CLAIM_FILING_INDICATORS, "16": Payer.COMMERCIAL}
@@ -215,6 +226,24 @@ def test_remittance_of_a_bundled_line_with_two_reasons(engine: claimedit.Engine)
         "rarcs": ["N20", "M15"],
         "rule_ids": ["IGRT-MEDICAID-NCCI-77387-INTO-IMRT", "IGRT-TC-BUNDLED-INTO-IMRT"],
     }
+
+
+def test_the_charge_is_adjusted_under_the_reason_that_decided_the_line(
+    engine: claimedit.Engine,
+) -> None:
+    """77387-26 beside IMRT for Medicaid is bundled by the NCCI edit (first by rule id) and
+    denied by the coding edit: the line is denied, so CO-4 carries the charge, as the frame
+    adapter's carc names CO-4, not CO-236."""
+    result = engine.evaluate({"claim_id": "C", "payer": "medicaid", "lines": [
+        {"line_id": "1", "code": "77385", "date_of_service": "2025-06-09"},
+        {"line_id": "2", "code": "77387", "modifiers": ["26"], "date_of_service": "2025-06-09"}]})
+    denied = result.lines[1]
+    assert denied.decision is Decision.DENY
+    assert [r.decision for r in denied.reasons] == [Decision.BUNDLE, Decision.DENY]
+    priced = x12.remittance(denied, charge=Decimal("75"))
+    assert [(a.carc, a.amount) for a in priced.adjustments] == [
+        ("236", Decimal(0)), ("4", Decimal("75"))]
+    assert priced.segments()[0] == "CAS*CO*236*0**4*75~"
 
 
 def test_remittance_groups_by_group_code_six_reasons_a_cas_and_dedupes_remarks() -> None:

@@ -320,6 +320,17 @@ def test_same_rule_id_with_later_dates_is_a_new_version(pack_copy: Path) -> None
         ("IGRT-MEDICARE-77387", "igrt-2027-medicare")]
 
 
+def test_a_date_range_starting_on_the_first_calendar_day_compiles(pack_copy: Path) -> None:
+    """The engine splits time at every start date and needs a day before the first split: a
+    start of 0001-01-01 (the earliest date there is) made compiling raise OverflowError."""
+    _replace(pack_copy / "codes.yaml", "effective: {start: 2015-01-01}",
+             "effective: {start: 0001-01-01}")
+    engine = claimedit.load_engine(pack_copy)
+    line = engine.evaluate({"claim_id": "M", "payer": "medicare", "lines": [
+        {"code": "77387", "date_of_service": "0001-01-01"}]}).lines[0]
+    assert line.rule_ids == ("IGRT-MEDICARE-77387",)
+
+
 def test_packaged_pack_loads(engine: claimedit.Engine) -> None:
     """The shipped pack is valid, and its provenance is the pack id, version and a sha256."""
     pack = engine.pack

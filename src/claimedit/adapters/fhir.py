@@ -417,8 +417,11 @@ def _payer(claim: FhirClaim, prefix: str, contained: Mapping[str, Any], index: M
            options: _Options, issues: list[FieldIssue]) -> tuple[str | None, str]:
     insurance = claim.insurance or []
     position = next((i for i, item in enumerate(insurance) if item.focal), 0)
-    place = f"{prefix}.insurance[{position}].coverage"
-    coverage = _resolve(insurance[position].coverage, contained, index, "Coverage")
+    if insurance:
+        place = f"{prefix}.insurance[{position}].coverage"
+        coverage = _resolve(insurance[position].coverage, contained, index, "Coverage")
+    else:  # R4B requires an insurance, but fhir.resources lets an empty list through
+        place, coverage = f"{prefix}.insurance", None
     if coverage is not None and coverage.type is not None:
         for coding in coverage.type.coding or ():
             codes = options.payer_types.get(coding.system or "")
@@ -436,8 +439,12 @@ def _payer(claim: FhirClaim, prefix: str, contained: Mapping[str, Any], index: M
                 return Payer(options.insurers[key]).value, f"{prefix}.insurer"
     if options.default_payer is not None:
         return Payer(options.default_payer).value, place
-    why = ("its Coverage is neither contained nor in the Bundle" if coverage is None
-           else "its Coverage.type has no coding in " + ", ".join(options.payer_types))
+    if not insurance:
+        why = "the Claim lists no insurance"
+    elif coverage is None:
+        why = "its Coverage is neither contained nor in the Bundle"
+    else:
+        why = "its Coverage.type has no coding in " + ", ".join(options.payer_types)
     issues.append(FieldIssue(place, f"cannot tell the payer type: {why}, and Claim.insurer "
                                     "is not in the insurers mapping"))
     return None, place

@@ -446,11 +446,11 @@ def _line(
 
 
 def _is_number(text: str) -> bool:
+    # Finite only: Decimal reads "Infinity" and "NaN" too, and int() of those raises.
     try:
-        Decimal(text)
+        return Decimal(text).is_finite()
     except ArithmeticError:
         return False
-    return True
 
 
 # --- remittance -------------------------------------------------------------------------------
@@ -525,9 +525,11 @@ def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance
     """The 835-style adjustments of one line: a CAS adjustment per reason, LQ*HE remarks.
 
     A bundled or denied line pays nothing, so when ``charge`` (the line's billed amount, SV102
-    or SV203) is given the first adjustment carries all of it and the others 0, and the line
+    or SV203) is given the adjustment of the deciding reason (the first whose decision is the
+    line's, as the ``frame`` adapter's ``carc``) carries all of it and the others 0, and the line
     balances (charge - adjustments = 0 paid). Without it the amounts are left open (None).
-    An allowed line has no adjustment from claimedit.
+    An allowed line has no adjustment from claimedit (were an ``allow`` edit to fire, its
+    adjustment would carry 0).
 
     Example:
         >>> import claimedit
@@ -537,10 +539,14 @@ def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance
         >>> [(a.group_code, a.carc, a.amount) for a in r.adjustments], r.rarcs
         ([('CO', '96', Decimal('180.00'))], ('N56',))
     """
+    # The charge goes to the reason that decided the line: on a line denied by one edit and
+    # bundled by another, the money is adjusted for the denial, whatever the rule ids' order.
+    deciding = None if line.decision is Decision.ALLOW else next(
+        (i for i, reason in enumerate(line.reasons) if reason.decision is line.decision), 0)
     adjustments = []
     rarcs: dict[str, None] = {}
     for position, reason in enumerate(line.reasons):
-        amount = None if charge is None else (charge if position == 0 else Decimal(0))
+        amount = None if charge is None else (charge if position == deciding else Decimal(0))
         adjustments.append(Adjustment(reason.group_code, reason.carc, amount))
         rarcs.update(dict.fromkeys(reason.rarcs))
     return Remittance(line.line_id, line.code, line.decision, tuple(adjustments), tuple(rarcs),

@@ -36,7 +36,6 @@ class CodeTable:
 
     def __init__(self, entries: Iterable[CodeEntry], day: dt.date) -> None:
         entries = tuple(entries)
-        self.all_codes = frozenset(entry.code for entry in entries)
         self.in_force = {entry.code: entry for entry in entries if entry.effective.contains(day)}
         self._by_category: dict[str, set[str]] = {}
         for entry in entries:
