@@ -355,3 +355,18 @@ def test_rule_pack_error_pickles(pack_copy: Path) -> None:
     assert copy.pack == error.pack
     assert copy.problems == error.problems
     assert str(copy) == str(error)
+
+
+def test_an_edit_with_a_schema_error_still_has_its_codes_checked(pack_copy: Path) -> None:
+    """One edit with two mistakes, an unknown key and an unknown code: both are reported in the
+    same run, not the second only after the first is fixed."""
+    path = pack_copy / POLICY
+    index = _index(path, "edits", "id", "IGRT-MEDICARE-77387")
+    _replace(path, '  - id: IGRT-MEDICARE-77387\n    kind: line\n    codes: ["77387"]\n',
+             '  - id: IGRT-MEDICARE-77387\n    kind: line\n    colour: red\n    codes: ["77388"]\n')
+    problems = _load_problems(pack_copy)
+    _assert_reported(problems, Expected(POLICY, _line_of(path, "colour: red"),
+                                        f"edits.{index}.colour", "unknown key"))
+    _assert_reported(problems, Expected(POLICY, _line_of(path, '["77388"]'),
+                                        f"edits.{index}.codes.0", "unknown code 77388"))
+    assert len(problems) == 2

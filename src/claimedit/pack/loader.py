@@ -26,13 +26,11 @@ from claimedit.pack.errors import Problem, RulePackError
 from claimedit.pack.models import (
     ALWAYS,
     CodeEntry,
-    CodeSet,
     CodeTableFile,
     DateRange,
     Edit,
     EditsFile,
     PackFile,
-    ProcedureToProcedureEdit,
     RevisionInfo,
     StateOverlayFile,
 )
@@ -230,7 +228,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         default = revision.effective if revision else ALWAYS
         source = revision.id if revision else name
         valid = out.validate_items(_EDIT, data, "edits", name, lines)
-        resolved = _resolve(out, name, lines, "edits", valid, default, source, table)
+        _check_references(out, name, lines, "edits", table)
+        resolved = _resolve(out, name, lines, "edits", valid, default, source)
         # Without its revision's dates an edit's versions cannot be compared: checking them as
         # "always" would report false duplicates under the real problem, the broken header.
         if revision is not None:
@@ -311,6 +310,8 @@ def _load_overlay(
 ) -> StateOverlay | None:
     data, lines = parsed
     overlay = out.validate(StateOverlayFile, data, name, lines)
+    for section in ("replace", "add"):
+        _check_references(out, name, lines, section, table)
     if overlay is None:
         return None
     stem = Path(name).stem.upper()
@@ -335,7 +336,7 @@ def _load_overlay(
     source = f"state:{overlay.state}"
     replace, add = (
         _resolve(out, name, lines, section, list(enumerate(getattr(overlay, section))),
-                 overlay.effective, source, table)
+                 overlay.effective, source)
         for section in ("replace", "add")
     )
     _check_versions(out, replace + add, {name: parsed})
@@ -361,12 +362,6 @@ def _content_hash(paths: dict[str, Path]) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _code_sets(edit: Edit) -> list[tuple[str, CodeSet]]:
-    if isinstance(edit, ProcedureToProcedureEdit):
-        return [("column1", edit.column1), ("column2", edit.column2)]
-    return [("codes", edit.codes)]
-
-
 def _resolve(
     out: _Collector,
     name: str,
@@ -375,9 +370,8 @@ def _resolve(
     edits: list[tuple[int, Edit]],
     default: DateRange,
     source: str,
-    table: _Table,
 ) -> list[SourcedEdit]:
-    """Give each edit its dates (its own, else its file's) and check what it names exists."""
+    """Give each edit its dates (its own, else its file's)."""
     resolved = []
     for index, edit in edits:
         line = lines.locate((key, index))[0]
@@ -385,21 +379,50 @@ def _resolve(
         if not effective.within(default):
             out.add(name, lines.locate((key, index, "effective"))[0], f"{key}.{index}.effective",
                     f"edit {edit.id} is in force {effective}, outside its file's {default}")
-        for set_key, code_set in _code_sets(edit) if table.known else ():
+        resolved.append(SourcedEdit(edit, effective, source, name, line, f"{key}.{index}"))
+    return resolved
+
+
+_CODE_SET_KEYS = ("codes", "column1", "column2")
+
+
+def _check_references(
+    out: _Collector, name: str, lines: LineMap, key: str, table: _Table
+) -> None:
+    """Every code and category an edit names must be in the code table.
+
+    Read from the file's data, not the validated edits, so that an edit with a problem of its
+    own (an unknown key, say) still has its codes checked in the same run: every problem at once.
+    """
+    items = lines.value((key,))
+    if not table.known or not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        for set_key in _CODE_SET_KEYS:
+            written = item.get(set_key) if isinstance(item, dict) else None
             # A plain list is short for {codes: [...]}: name the place as the file writes it.
-            shorthand = isinstance(lines.value((key, index, set_key)), list)
-            for position, code in enumerate(code_set.codes):
-                if code not in table.codes:
-                    where = (key, index, set_key, *(() if shorthand else ("codes",)), position)
-                    found, dotted = lines.locate(where)
-                    out.add(name, found, dotted, f"unknown code {code}: not in codes.yaml")
-            for position, category in enumerate(code_set.categories):
-                if category not in table.categories:
+            named: list[tuple[tuple[str | int, ...], Any]]
+            if isinstance(written, list):
+                named = [((set_key, position), code) for position, code in enumerate(written)]
+                categories: list[Any] = []
+            elif isinstance(written, dict):
+                listed = written.get("codes") or []
+                listed = listed if isinstance(listed, list) else []
+                named = [((set_key, "codes", position), code)
+                         for position, code in enumerate(listed)]
+                categories = written.get("categories") or []
+            else:
+                continue
+            for place, code in named:
+                if isinstance(code, str) and code.strip().upper() not in table.codes:
+                    found, dotted = lines.locate((key, index, *place))
+                    out.add(name, found, dotted,
+                            f"unknown code {code.strip().upper()}: not in codes.yaml")
+            for position, category in enumerate(categories if isinstance(categories, list) else []):
+                if isinstance(category, str) and category not in table.categories:
                     found, dotted = lines.locate((key, index, set_key, "categories", position))
                     out.add(name, found, dotted,
                             f"unknown category {category!r}: no code in codes.yaml has it")
-        resolved.append(SourcedEdit(edit, effective, source, name, line, f"{key}.{index}"))
-    return resolved
 
 
 def _check_versions(
