@@ -19,9 +19,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
+import yaml
+from pydantic import ValidationError
+
 from claimedit import __version__
-from claimedit.adapters import MissingExtraError
-from claimedit.claims import Payer, parse_claim
+from claimedit.adapters import MissingExtraError, PayerMap
+from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
 from claimedit.outputs import WRITERS
@@ -63,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
+    check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
+                       help="YAML: how X12 / FHIR payer information maps to payer types "
+                            "(overrides of the defaults, see docs/interoperability.md)")
     _rules_options(check)
     check.set_defaults(run=_check)
 
@@ -113,7 +119,21 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
+def _payer_map(path: str) -> PayerMap:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        return PayerMap.model_validate(data or {})
+    except (OSError, yaml.YAMLError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{issue.field}: {issue.reason}" for issue in issues_of(exc))
+        raise argparse.ArgumentTypeError(f"{path}: {problems}") from None
+
+
+def _records(
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None
+) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record."""
     for name in files:
         try:
@@ -136,7 +156,7 @@ def _records(files: Sequence[str], fmt: str | None) -> Iterator[Record]:
                 yield from read_jsonl(handle, name)
             else:
                 text = io.TextIOWrapper(handle, "utf-8", newline="")
-                yield from read_records(text, name, chosen)
+                yield from read_records(text, name, chosen, payer_map)
         except (OSError, UnicodeDecodeError) as exc:
             yield _unreadable(name, str(exc))
         finally:
@@ -158,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
     writer = WRITERS[args.format](sys.stdout, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
     # One loop from record to output (no generator between the stages: it is the hot path).
-    for record in _records(args.files, args.input_format):
+    for record in _records(args.files, args.input_format, args.payer_map):
         item = record.data
         if not isinstance(item, ClaimError):
             item = parse_claim(item, source=record.source, record=record.number)

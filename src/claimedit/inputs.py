@@ -34,9 +34,12 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from claimedit.results import ClaimError, FieldIssue
+
+if TYPE_CHECKING:
+    from claimedit.adapters import PayerMap
 
 __all__ = ["FORMATS", "HEAD_SIZE", "Record", "detect_format", "read_jsonl", "read_records"]
 
@@ -156,24 +159,33 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
         yield finished()
 
 
-def _adapter(module: str, reader: str) -> Reader:
+class _AdapterReader:
     """A reader from an optional adapter, imported on first use: the core works without the
     extras, and a file in a format whose extra is missing is an error record saying which
-    extra to install, not a crash."""
+    extra to install, not a crash. It takes a payer map (how the format's payer information
+    becomes a payer type)."""
 
-    def read(lines: Iterable[str], source: str) -> Iterator[Record]:
+    def __init__(self, module: str, reader: str) -> None:
+        self.module = module
+        self.reader = reader
+        self.__doc__ = f"The reader :func:`claimedit.adapters.{module}.{reader}` (loaded lazily)."
+
+    def __call__(
+        self, lines: Iterable[str], source: str, payer_map: PayerMap | None = None
+    ) -> Iterator[Record]:
         from claimedit.adapters import MissingExtraError
 
         try:
-            adapter = importlib.import_module(f"claimedit.adapters.{module}")
+            adapter = importlib.import_module(f"claimedit.adapters.{self.module}")
         except MissingExtraError as exc:
             yield _error(source, 0, str(exc))
             return
-        yield from getattr(adapter, reader)(lines, source)
+        options = {} if payer_map is None else adapter.reader_options(payer_map)
+        yield from getattr(adapter, self.reader)(lines, source, **options)
 
-    read.__name__ = reader
-    read.__doc__ = f"The reader :func:`claimedit.adapters.{module}.{reader}` (loaded lazily)."
-    return read
+
+def _adapter(module: str, reader: str) -> Reader:
+    return _AdapterReader(module, reader)
 
 
 FORMATS: dict[str, Reader] = {
@@ -229,13 +241,13 @@ def detect_format(name: str, head: str) -> str:
 
 
 def read_records(
-    lines: Iterable[str], source: str, fmt: str | None = None
+    lines: Iterable[str], source: str, fmt: str | None = None, payer_map: PayerMap | None = None
 ) -> Iterator[Record]:
     """Read every record from ``lines`` (an open text file, ``sys.stdin``, a list of lines).
 
     ``fmt`` is detected from ``source`` and the first lines (up to 4 KiB) when not given.
     Reading is lazy: one record is held at a time (a JSON document is the exception: it is
-    parsed whole).
+    parsed whole). ``payer_map`` tells the FHIR and X12 readers how to assign payer types.
     """
     iterator = iter(lines)
     if fmt is None:
@@ -248,4 +260,8 @@ def read_records(
                 break
         fmt = detect_format(source, "".join(head))
         iterator = itertools.chain(head, iterator)
-    yield from FORMATS[fmt](iterator, source)
+    reader = FORMATS[fmt]
+    if payer_map is not None and isinstance(reader, _AdapterReader):
+        yield from reader(iterator, source, payer_map)
+    else:
+        yield from reader(iterator, source)

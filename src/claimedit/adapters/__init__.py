@@ -27,11 +27,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from claimedit.claims import parse_claim
+from pydantic import BaseModel, ConfigDict, Field
+
+from claimedit.claims import Payer, parse_claim
 from claimedit.inputs import Record
 from claimedit.results import ClaimError, FieldIssue
 
-__all__ = ["MissingExtraError"]
+__all__ = ["MissingExtraError", "PayerMap"]
+
+
+class PayerMap(BaseModel):
+    """How claims in other formats are assigned a payer type: overrides of the adapters'
+    documented defaults, e.g. loaded from the YAML file of ``claimedit check --payer-map``.
+
+    Which edits a Medicare Advantage or a TRICARE claim is judged under is the plan's decision,
+    so it is data, merged over the defaults (:data:`claimedit.adapters.x12.CLAIM_FILING_INDICATORS`,
+    :data:`claimedit.adapters.fhir.PAYER_TYPES`).
+
+    Example:
+        >>> PayerMap.model_validate({"x12_claim_filing_indicators": {"16": "Commercial"}})
+        PayerMap(x12_claim_filing_indicators={'16': <Payer.COMMERCIAL: 'commercial'>}, ...)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    x12_claim_filing_indicators: dict[str, Payer] = Field(
+        default_factory=dict, description="SBR09 claim filing indicator -> payer type."
+    )
+    fhir_payer_types: dict[str, dict[str, Payer]] = Field(
+        default_factory=dict,
+        description="Coverage.type coding system -> code (or code prefix) -> payer type.",
+    )
+    fhir_insurers: dict[str, Payer] = Field(
+        default_factory=dict,
+        description="Claim.insurer reference, identifier or display -> payer type.",
+    )
+    fhir_default_payer: Payer | None = Field(
+        default=None, description="Payer type of a FHIR Claim nothing else decides."
+    )
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self if value)
+        return f"PayerMap({shown}, ...)"
 
 
 class MissingExtraError(ImportError):

@@ -71,7 +71,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from claimedit.adapters import MissingExtraError, error_record, located
+from claimedit.adapters import MissingExtraError, PayerMap, error_record, located
 from claimedit.claims import Claim, Payer
 from claimedit.inputs import Record
 from claimedit.results import ClaimError, ClaimResult, FieldIssue, LineResult
@@ -147,6 +147,16 @@ PAYER_TYPES: Mapping[str, Mapping[str, Payer]] = MappingProxyType({
 })
 """``Coverage.type`` coding system -> code (or code prefix) -> payer type. Pass your own mapping
 to :func:`read_fhir` to add systems or to judge a payer type differently."""
+
+def reader_options(payer_map: PayerMap) -> dict[str, Any]:
+    """The keyword arguments of :func:`read_fhir` for a payer map: its payer types over the
+    defaults (system by system), its insurers and default payer."""
+    payer_types = {system: dict(codes) for system, codes in PAYER_TYPES.items()}
+    for system, codes in payer_map.fhir_payer_types.items():
+        payer_types[system] = {**payer_types.get(system, {}), **codes}
+    return {"payer_types": payer_types, "insurers": payer_map.fhir_insurers,
+            "default_payer": payer_map.fhir_default_payer}
+
 
 _SOPT_FOR_PAYER = {Payer.MEDICARE: "1", Payer.MEDICAID: "2", Payer.COMMERCIAL: "5"}
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")

@@ -49,7 +49,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from claimedit.adapters import MissingExtraError, error_record, located
+from claimedit.adapters import MissingExtraError, PayerMap, error_record, located
 from claimedit.claims import Payer
 from claimedit.inputs import Record
 from claimedit.results import ClaimError, ClaimResult, Decision, FieldIssue, LineResult
@@ -101,6 +101,13 @@ CLAIM_FILING_INDICATORS: Mapping[str, Payer] = MappingProxyType({
 })
 """SBR09 claim filing indicator -> payer type. Pass your own mapping to :func:`read_x12` to
 judge a filing indicator differently (say, ``16`` under the commercial edits)."""
+
+def reader_options(payer_map: PayerMap) -> dict[str, Any]:
+    """The keyword arguments of :func:`read_x12` for a payer map: its filing indicators over
+    the defaults."""
+    return {"filing_indicators": {**CLAIM_FILING_INDICATORS,
+                                  **payer_map.x12_claim_filing_indicators}}
+
 
 # GS08 version -> which service line segment the transaction carries.
 _SERVICE_SEGMENTS = {"005010X222A1": "SV1", "005010X223A2": "SV2"}
