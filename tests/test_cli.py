@@ -375,3 +375,20 @@ def test_rules_show_refuses_a_state_that_is_not_a_state_code() -> None:
     """`--state Ohio` would silently show the base pack; it is a usage error instead."""
     done = run("rules", "show", "--state", "Ohio")
     assert done.returncode == 2 and "two-letter state code" in done.stderr
+
+
+def test_files_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    """Spreadsheet and Windows exports often start with a UTF-8 byte-order mark: the CSV header
+    and the first JSON Lines record must still be read."""
+    claim = {"claim_id": "BOM1", "payer": "medicare",
+             "lines": [{"code": "77387", "date_of_service": "2025-06-02"}]}
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps(claim).encode() + b"\n")
+    csv_path = tmp_path / "bom.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbfclaim_id,payer,code,date_of_service\n"
+                         b"BOM2,medicare,77387,2025-06-02\n")
+    done = run("check", jsonl, csv_path, "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    results = _jsonl(done.stdout)
+    assert [(r["claim_id"], r["lines"][0]["decision"]) for r in results] == [
+        ("BOM1", "deny"), ("BOM2", "deny")]

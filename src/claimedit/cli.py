@@ -155,7 +155,8 @@ def _records(
             if chosen == "jsonl":
                 yield from read_jsonl(handle, name)
             else:
-                text = io.TextIOWrapper(handle, "utf-8", newline="")
+                # utf-8-sig: spreadsheet exports start with a byte-order mark.
+                text = io.TextIOWrapper(handle, "utf-8-sig", newline="")
                 yield from read_records(text, name, chosen, payer_map)
         except (OSError, UnicodeDecodeError) as exc:
             yield _unreadable(name, str(exc))

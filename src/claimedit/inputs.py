@@ -66,6 +66,9 @@ def read_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
     validates it in one pass (a line that is not JSON becomes an error record there).
     """
     for number, text in enumerate(lines, start=1):
+        if number == 1:  # a byte-order mark (some Windows tools write one) is not JSON
+            text = text.removeprefix(b"\xef\xbb\xbf") if isinstance(text, bytes) \
+                else text.removeprefix("\ufeff")
         if text.strip():
             yield Record(source, number, text)
 
