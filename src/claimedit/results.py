@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from json.encoder import encode_basestring_ascii as _json_string
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "SEVERITY",
@@ -204,7 +205,7 @@ class ClaimResult(NamedTuple):
         state = "null" if self.state is None else _string(self.state)
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'
-                f'"provenance":{_cached_json(self.provenance)}}}')
+                f'"provenance":{_OBJECT_JSON[self.provenance]}}}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
@@ -226,57 +227,55 @@ _string = _json_string  # one JSON string literal, escaped by the json module's 
 # looked up after that. Each memo is capped, so odd input cannot grow it without bound; past the
 # cap the JSON is simply built each time.
 _MEMO_LIMIT = 65536
-_OBJECT_JSON: dict[Reason | Provenance, str] = {}
-_CODE_JSON: dict[tuple[str, tuple[str, ...]], str] = {}
-_DATE_JSON: dict[dt.date, str] = {}
-_REASONS_JSON: dict[tuple[Decision, tuple[Reason, ...]], str] = {}
+_K = TypeVar("_K")
 
 
-def _cached_json(item: Reason | Provenance) -> str:
-    text = _OBJECT_JSON.get(item)
-    if text is None:
-        text = json.dumps(item.to_dict(), separators=(",", ":"))
-        if len(_OBJECT_JSON) < _MEMO_LIMIT:
-            _OBJECT_JSON[item] = text
-    return text
+class _Memo(dict[_K, str]):
+    """A mapping that builds a missing value with ``build`` and keeps it while under the cap.
+    A hit is a plain dictionary subscript; past the cap the value is built each time."""
+
+    def __init__(self, build: Callable[[_K], str]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, key: _K) -> str:
+        text = self._build(key)
+        if len(self) < _MEMO_LIMIT:
+            self[key] = text
+        return text
 
 
-def _code_json(code: str, modifiers: tuple[str, ...]) -> str:
-    key = (code, modifiers)
-    text = _CODE_JSON.get(key)
-    if text is None:
-        listed = ",".join([_string(modifier) for modifier in modifiers])
-        text = f'"code":{_string(code)},"modifiers":[{listed}]'
-        if len(_CODE_JSON) < _MEMO_LIMIT:
-            _CODE_JSON[key] = text
-    return text
+def _object_json(item: Reason | Provenance) -> str:
+    return json.dumps(item.to_dict(), separators=(",", ":"))
+
+
+def _code_json(key: tuple[str, tuple[str, ...]]) -> str:
+    code, modifiers = key
+    listed = ",".join([_string(modifier) for modifier in modifiers])
+    return f'"code":{_string(code)},"modifiers":[{listed}]'
 
 
 def _date_json(day: dt.date) -> str:
-    text = _DATE_JSON.get(day)
-    if text is None:
-        text = f'"date_of_service":"{day.isoformat()}"'
-        if len(_DATE_JSON) < _MEMO_LIMIT:
-            _DATE_JSON[day] = text
-    return text
+    return f'"date_of_service":"{day.isoformat()}"'
 
 
-def _outcome_json(decision: Decision, reasons: tuple[Reason, ...]) -> str:
-    key = (decision, reasons)
-    text = _REASONS_JSON.get(key)
-    if text is None:
-        listed = ",".join([_cached_json(reason) for reason in reasons])
-        text = f'"decision":"{decision.value}","reasons":[{listed}]'
-        if len(_REASONS_JSON) < _MEMO_LIMIT:
-            _REASONS_JSON[key] = text
-    return text
+def _outcome_json(key: tuple[Decision, tuple[Reason, ...]]) -> str:
+    decision, reasons = key
+    listed = ",".join([_OBJECT_JSON[reason] for reason in reasons])
+    return f'"decision":"{decision.value}","reasons":[{listed}]'
+
+
+_OBJECT_JSON: _Memo[Reason | Provenance] = _Memo(_object_json)
+_CODE_JSON: _Memo[tuple[str, tuple[str, ...]]] = _Memo(_code_json)
+_DATE_JSON: _Memo[dt.date] = _Memo(_date_json)
+_OUTCOME_JSON: _Memo[tuple[Decision, tuple[Reason, ...]]] = _Memo(_outcome_json)
 
 
 def _line_json(line: LineResult) -> str:
     line_id, code, modifiers, day, decision, reasons = line
     return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
-            f'{_code_json(code, modifiers)},{_date_json(day)},'
-            f'{_outcome_json(decision, reasons)}}}')
+            f'{_CODE_JSON[code, modifiers]},{_DATE_JSON[day]},'
+            f'{_OUTCOME_JSON[decision, reasons]}}}')
 
 
 class FieldIssue(NamedTuple):
