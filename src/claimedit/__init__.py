@@ -15,7 +15,7 @@ Example:
 """
 
 from claimedit._version import __version__
-from claimedit.claims import Claim, ClaimLine, Payer, parse_claim
+from claimedit.claims import Claim, ClaimLine, ClaimType, Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.pack import Problem, RulePack, RulePackError, load_pack
 from claimedit.pack.models import Component
@@ -34,6 +34,7 @@ __all__ = [
     "ClaimError",
     "ClaimLine",
     "ClaimResult",
+    "ClaimType",
     "Component",
     "Decision",
     "Engine",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ from pydantic_core import core_schema
 
 from claimedit.results import ClaimError, FieldIssue
 
-__all__ = ["Claim", "ClaimLine", "Payer", "issues_of", "parse_claim"]
+__all__ = ["Claim", "ClaimLine", "ClaimType", "Payer", "issues_of", "parse_claim"]
 
 # CPT category I (5 digits), category II/III (4 digits and a letter), HCPCS level II (a letter and
 # 4 digits).
@@ -52,6 +53,24 @@ class Payer(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Payer | None:
+        if isinstance(value, str):
+            folded = value.strip().lower()
+            for member in cls:
+                if member.value == folded:
+                    return member
+        return None
+
+
+class ClaimType(StrEnum):
+    """The kind of claim: ``professional`` (837P / CMS-1500, a practitioner's bill) or
+    ``institutional`` (837I / UB-04, a hospital outpatient department's bill). NCCI keeps
+    separate tables for the two; edits may be scoped to one. Parsed case-insensitively."""
+
+    PROFESSIONAL = "professional"
+    INSTITUTIONAL = "institutional"
+
+    @classmethod
+    def _missing_(cls, value: object) -> ClaimType | None:
         if isinstance(value, str):
             folded = value.strip().lower()
             for member in cls:
@@ -150,6 +169,10 @@ class ClaimLine(BaseModel):
     )
     date_of_service: DateOfService
     units: int = Field(default=1, ge=1, le=9999)
+    charge: Decimal | None = Field(
+        default=None, ge=0, max_digits=12, decimal_places=2,
+        description="The line's billed charge (X12 SV102 / SV203), when known.",
+    )
 
 
 class Claim(BaseModel):
@@ -172,6 +195,22 @@ class Claim(BaseModel):
         default=None, description="Two-letter state code; selects state exceptions of the pack."
     )
     lines: tuple[ClaimLine, ...] = Field(min_length=1)
+    claim_type: ClaimType = Field(
+        default=ClaimType.PROFESSIONAL,
+        description="professional (837P, the default) or institutional (837I).",
+    )
+    patient_id: str | None = Field(
+        default=None, min_length=1, max_length=80,
+        description="The patient (member or patient id); with provider_id, keys claim history.",
+    )
+    provider_id: str | None = Field(
+        default=None, min_length=1, max_length=80,
+        description="The billing provider (NPI where known).",
+    )
+    frequency_code: str = Field(
+        default="1", pattern=r"^[1-9]$",
+        description="Claim frequency (X12 CLM05-3): 1 original, 7 replacement, 8 void.",
+    )
 
     @field_validator("state", mode="before")
     @classmethod

@@ -18,6 +18,11 @@ claim must be contiguous. Columns (header names, any order, case-insensitive):
 ``modifier1..4``    optional alternative to ``modifiers``: one modifier per column
 ``date_of_service`` required: YYYY-MM-DD
 ``units``           optional, default 1
+``charge``          optional: the line's billed charge (a decimal amount)
+``claim_type``      optional: professional (default) or institutional
+``patient_id``      optional: the patient (member) id, for claim history
+``provider_id``     optional: the billing provider (NPI), for claim history
+``frequency_code``  optional: 1 original (default), 7 replacement, 8 void
 ==================  ==========================================================================
 
 Example:
@@ -87,9 +92,11 @@ def read_json(lines: Iterable[str], source: str) -> Iterator[Record]:
         yield Record(source, 1, document)
 
 
-_CLAIM_COLUMNS = ("claim_id", "payer", "state")
+_CLAIM_COLUMNS = (
+    "claim_id", "payer", "state", "claim_type", "patient_id", "provider_id", "frequency_code"
+)
 _MODIFIER_SEPARATORS = re.compile(r"[\s,;:]+")
-_LINE_COLUMNS = ("line_id", "code", "date_of_service", "units")
+_LINE_COLUMNS = ("line_id", "code", "date_of_service", "units", "charge")
 
 
 def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
@@ -137,17 +144,21 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
                 continue
             seen.add(claim_id)
             first_line = line_number
-            current = {key: row.get(key) or None for key in _CLAIM_COLUMNS}
+            # Payer and state are always passed (a missing payer is the claim's error); the
+            # optional claim fields only when given, so the model's defaults apply.
+            current = {key: row.get(key) or None for key in _CLAIM_COLUMNS
+                       if key in ("payer", "state") or row.get(key)}
             current["claim_id"] = claim_id
             current["lines"] = []
         else:
-            # Payer and state belong to the claim: every row must repeat the first row's.
-            for key in ("payer", "state"):
+            # The claim's fields belong to the claim: every row must repeat the first row's.
+            for key in _CLAIM_COLUMNS[1:]:
                 value = row.get(key) or None
-                if value is not None and value != current[key]:
+                if value is not None and value != current.get(key):
                     conflicts.append(FieldIssue(
                         f"lines.{len(current['lines'])}.{key}",
-                        f"row {line_number} says {value!r}, the claim's first row {current[key]!r}",
+                        f"row {line_number} says {value!r}, "
+                        f"the claim's first row {current.get(key)!r}",
                     ))
         line: dict[str, Any] = {key: row[key] for key in _LINE_COLUMNS if row.get(key)}
         modifiers = row.get("modifiers", "")
