@@ -202,7 +202,7 @@ def test_bad_records_are_reported_and_every_good_record_still_evaluated(
     missing = tmp_path / "missing.jsonl"
 
     done = run("check", jsonl, missing, csv_path, "--format", "jsonl")
-    assert done.returncode == 2
+    assert done.returncode == 1
     results = [item for item in _jsonl(done.stdout) if "error" not in item]
     by_id = {result["claim_id"]: result for result in results}
     for claim in good:
@@ -240,7 +240,7 @@ def test_csv_claim_whose_rows_disagree_on_payer_is_an_error_not_a_guess(tmp_path
         "B,commercial,,G6001,,2025-03-04\n"
         "B,commercial,,G6002,,2025-03-04\n", "utf-8")
     done = run("check", csv_path, "--format", "jsonl")
-    assert done.returncode == 2
+    assert done.returncode == 1
     items = _jsonl(done.stdout)
     assert [item.get("claim_id") for item in items if "error" not in item] == ["B", "C"]
     errors = [item["error"] for item in items if "error" in item]
@@ -254,7 +254,7 @@ def test_missing_file_does_not_stop_the_others(engine: claimedit.Engine, tmp_pat
     """A file that cannot be read is an error; the files after it are still processed."""
     missing = tmp_path / "nope.jsonl"
     done = run("check", missing, EXAMPLES, "--format", "jsonl")
-    assert done.returncode == 2
+    assert done.returncode == 1
     results = [item for item in _jsonl(done.stdout) if "error" not in item]
     assert results == _expected(engine, _example_claims())
     assert str(missing) in done.stderr
@@ -272,12 +272,12 @@ def _broken_pack(tmp_path: Path) -> tuple[Path, list[str]]:
     return pack, ["edits/2025-policy.yaml", "colour", "pack.yaml", "owner"]
 
 
-def test_check_with_a_broken_pack_exits_1_listing_every_problem(tmp_path: Path) -> None:
-    """--rules pointing at a broken pack: exit status 1, nothing evaluated, and every problem
+def test_check_with_a_broken_pack_exits_2_listing_every_problem(tmp_path: Path) -> None:
+    """--rules pointing at a broken pack: exit status 2, nothing evaluated, and every problem
     printed with its file."""
     pack, keys = _broken_pack(tmp_path)
     done = run("check", EXAMPLES, "--rules", pack)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "EX-1001" not in done.stdout
     for key in keys:
         assert key in done.stderr
@@ -324,14 +324,14 @@ def test_explain_rejects_a_malformed_code() -> None:
 
 
 def test_rules_check_ok_and_broken(tmp_path: Path) -> None:
-    """rules check: the packaged pack is ok (exit 0); a broken one exits 1 listing every
+    """rules check: the packaged pack is ok (exit 0); a broken one exits 2 listing every
     problem."""
     ok = run("rules", "check")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok:")
     pack, keys = _broken_pack(tmp_path)
     broken = run("rules", "check", pack)
-    assert broken.returncode == 1
+    assert broken.returncode == 2
     assert "2 problems" in broken.stderr
     for key in keys:
         assert key in broken.stderr

@@ -5,8 +5,9 @@
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
 
-Exit status: 0 done; 1 the rule pack is broken or the command failed; 2 some input record was
-invalid or unreadable (every other record is still evaluated and written), or a usage error.
+Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
+input records were invalid or unreadable, each reported (every other record is still evaluated and
+written); 2 a usage error, a broken rule pack, a missing extra, or an internal error.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,10 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except RulePackError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_ERROR
     except MissingExtraError as exc:  # e.g. --format fhir without the fhir extra
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_ERROR
     except BrokenPipeError:  # `claimedit check big.jsonl | head`
         return EXIT_OK
 
@@ -202,7 +203,7 @@ def _explain(args: argparse.Namespace) -> int:
     except InvalidClaimError as exc:
         print(f"error: {'; '.join(f'{i.field}: {i.reason}' for i in exc.error.issues)}",
               file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_ERROR
     billed = "-".join((result.code, *result.modifiers))
     context = f", with {' '.join(args.same_day)} the same day" if args.same_day else ""
     state = f", state {args.state.upper()}" if args.state else ""
@@ -239,11 +240,11 @@ def _rules_show(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"error: unknown payer {args.payer!r}: medicare, medicaid or commercial",
               file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_ERROR
     state = args.state.strip().upper() if args.state else None
     if state is not None and not (len(state) == 2 and state.isalpha()):
         print(f"error: {args.state!r} is not a two-letter state code", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_ERROR
     edits = engine.edits_in_force(args.as_of, payer=payer, state=state)
     if args.json:
         rows = [{"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
