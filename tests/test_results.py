@@ -49,9 +49,9 @@ def test_to_dict_is_plain_json_data(engine: claimedit.Engine) -> None:
     assert set(reason) == {"rule_id", "decision", "message", "group_code", "carc", "rarcs",
                            "citation", "source"}
     assert isinstance(reason["rarcs"], list)
-    assert data["provenance"] == {"pack": "igrt", "version": engine.pack.meta.version,
-                                  "content_hash": engine.pack.content_hash,
-                                  "library": claimedit.__version__}
+    pack = {"pack": "igrt", "version": engine.pack.meta.version,
+            "content_hash": engine.pack.content_hash}
+    assert data["provenance"] == {**pack, "library": claimedit.__version__, "packs": [pack]}
 
 
 def test_claim_error_names_source_record_claim_and_field() -> None:

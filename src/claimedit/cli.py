@@ -5,6 +5,7 @@
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
     claimedit rules test [PACK...] [--overlay FILE] [-v]
+    claimedit rules list
 
 Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
 input records were invalid or unreadable, each reported (every other record is still evaluated and
@@ -24,13 +25,19 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__, policy_tests
+from claimedit import __version__, policy_tests, rules_list
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
 from claimedit.outputs import WRITERS
-from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack import (
+    RulePackError,
+    SourcedEdit,
+    load_pack,
+    packaged_rules_path,
+    resolve_pack,
+)
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
@@ -83,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="codes billed on other lines the same date of service")
     explain.add_argument("--modifier", "-m", action="append", default=[], help="a modifier")
     explain.add_argument("--state", help="two-letter state (selects state exceptions)")
+    explain.add_argument("--claim-type", default="professional",
+                         choices=["professional", "institutional"], help="837P or 837I")
     _rules_options(explain)
     explain.set_defaults(run=_explain)
 
@@ -90,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     rules_check = rules_commands.add_parser("check",
                                             help="validate a rule pack, list every problem")
-    rules_check.add_argument("path", nargs="?", help="rule pack directory (default: packaged)")
+    rules_check.add_argument("path", nargs="?",
+                             help="rule pack directory or packaged pack name (default: igrt)")
     rules_check.add_argument("--overlay", action="append", default=[], metavar="FILE",
                              help="a state-exception file <ST>.yaml kept outside the pack")
     rules_check.set_defaults(run=_rules_check)
@@ -102,17 +112,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
+    rules_list.register(rules_commands)
     return parser
 
 
 def _rules_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", metavar="PATH", help="rule pack directory (default: packaged)")
+    parser.add_argument("--rules", action="append", metavar="PACK",
+                        help="a packaged pack's name (claimedit rules list) or a pack directory; "
+                             "repeat it to evaluate packs together (default: igrt)")
     parser.add_argument("--overlay", action="append", default=[], metavar="FILE",
                         help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return load_engine(args.rules, overlays=args.overlay)
+    return load_engine(args.rules or None, overlays=args.overlay)
 
 
 def _date(text: str) -> dt.date:
@@ -201,6 +214,7 @@ def _explain(args: argparse.Namespace) -> int:
         result = engine.evaluate_line(
             {"code": code, "modifiers": modifiers, "date_of_service": args.date},
             payer=args.payer, same_day_codes=args.same_day, state=args.state,
+            claim_type=args.claim_type,
         )
     except InvalidClaimError as exc:
         print(f"error: {'; '.join(f'{i.field}: {i.reason}' for i in exc.error.issues)}",
@@ -225,7 +239,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules_check(args: argparse.Namespace) -> int:
-    path = args.path or packaged_rules_path()
+    path = resolve_pack(args.path) if args.path else packaged_rules_path()
     pack = load_pack(path, args.overlay)  # a RulePackError is printed with every problem by main()
     overlays = ", ".join(o.state for o in pack.overlays) or "none"
     print(f"ok: {path}: {pack.meta.id} {pack.meta.version} {pack.content_hash} "

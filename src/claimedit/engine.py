@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -37,7 +37,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, components_billed
-from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
     SEVERITY,
     ClaimError,
@@ -45,6 +45,7 @@ from claimedit.results import (
     Decision,
     FieldIssue,
     LineResult,
+    PackProvenance,
     Provenance,
     Reason,
     new_claim_result,
@@ -189,23 +190,28 @@ class Engine:
     :meth:`evaluate_many`.
     """
 
-    __slots__ = ("_base", "_boundaries", "_known", "_pack", "_provenance", "_tables")
+    __slots__ = ("_base", "_boundaries", "_known", "_packs", "_provenance", "_tables")
 
-    def __init__(self, pack: RulePack) -> None:
-        self._pack = pack
-        self._provenance = Provenance(
-            pack.meta.id, pack.meta.version, pack.content_hash, __version__
+    def __init__(self, packs: RulePack | Sequence[RulePack]) -> None:
+        packs = (packs,) if isinstance(packs, RulePack) else tuple(packs)
+        if not packs:
+            raise ValueError("an Engine needs at least one rule pack")
+        check_composition(packs)
+        self._packs = packs
+        self._provenance = Provenance.of(
+            tuple(PackProvenance(p.meta.id, p.meta.version, p.content_hash) for p in packs),
+            __version__,
         )
-        boundaries, tables = _compile((pack,))
+        boundaries, tables = _compile(packs)
         self._boundaries = boundaries
         self._base = tables[None]
         # Codes some pack's code table lists: a line of any other code is not reviewed.
-        self._known = frozenset(entry.code for entry in pack.codes)
+        self._known = frozenset(entry.code for pack in packs for entry in pack.codes)
         self._tables = tables  # set last: from here on the engine refuses changes
 
-    def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:
-        # The compiled tables are derived data: ship the validated pack and recompile.
-        return (Engine, (self._pack,))
+    def __reduce__(self) -> tuple[type[Engine], tuple[tuple[RulePack, ...]]]:
+        # The compiled tables are derived data: ship the validated packs and recompile.
+        return (Engine, (self._packs,))
 
     def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_tables"):
@@ -217,12 +223,17 @@ class Engine:
 
     @property
     def pack(self) -> RulePack:
-        """The validated rule pack this engine was compiled from."""
-        return self._pack
+        """The validated rule pack this engine was compiled from (the first, when several)."""
+        return self._packs[0]
+
+    @property
+    def packs(self) -> tuple[RulePack, ...]:
+        """Every rule pack this engine was compiled from, in load order."""
+        return self._packs
 
     @property
     def provenance(self) -> Provenance:
-        """Pack id, version and content hash, as stamped on every result."""
+        """The packs' ids, versions and content hashes, as stamped on every result."""
         return self._provenance
 
     def __repr__(self) -> str:
@@ -427,10 +438,11 @@ class Engine:
             True
         """
         wanted = Payer(payer) if payer is not None else None
-        return [
-            item for item in _edits_in_force(self._pack, day, state)
+        found = [
+            item for pack in self._packs for item in _edits_in_force(pack, day, state)
             if wanted is None or wanted in item.edit.payers
         ]
+        return sorted(found, key=lambda item: item.edit.id)
 
 
 def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
@@ -553,14 +565,24 @@ def _rule_id(check: Check) -> str:
     return check.rule_id
 
 
-def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path] = ()) -> Engine:
-    """Load and compile a rule pack: the packaged IGRT pack by default, or the one at ``path``.
-    ``overlays`` adds state-exception files kept outside the pack (see :func:`load_pack`).
+def load_engine(
+    packs: str | Path | Iterable[str | Path] | None = None,
+    *,
+    overlays: Iterable[str | Path] = (),
+) -> Engine:
+    """Load and compile rule packs: the packaged IGRT pack by default; or one pack, or a list
+    of packs evaluated together, each a packaged pack's name (``"igrt"``, ``"ncci-radonc"``)
+    or a directory. Every pack's edits fire on every line; the line's decision is the most
+    severe. ``overlays`` adds state-exception files kept outside the packs; they apply to the
+    first pack (see :func:`claimedit.load_pack`).
 
-    Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
+    Raises :class:`claimedit.RulePackError` listing every problem when a pack is broken, or
+    when two packs share a rule id (naming both files).
 
     Example:
         >>> load_engine().provenance.pack
         'igrt'
+        >>> load_engine(["igrt", "ncci-radonc"]).provenance.version  # doctest: +ELLIPSIS
+        '2026...+2024.3...'
     """
-    return Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
+    return Engine(load_packs(packs, overlays))

@@ -109,6 +109,9 @@ class Kind(NamedTuple):
     code_sets: tuple[str, ...]
     """The keys of the kind's model that are code sets: the loader checks every code and
     category they name against the pack's code table."""
+    code_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Keys holding a table of rows, with the columns of each row that are codes (e.g.
+    ``("pairs", ("column1", "column2"))``): the loader checks those codes too."""
 
 
 class CodeTable:
