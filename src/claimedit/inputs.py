@@ -120,10 +120,9 @@ def read_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
             yield Record(source, number, text)
 
 
-# The bytes that change the structure outside a string, and inside one. A raw line break cannot
-# be in a JSON string: the string is broken there, and scanning resynchronises on the next line.
+# The bytes that change the structure outside a string, and inside one.
 _STRUCTURE = re.compile(rb'[\[\]{}",]')
-_IN_STRING = re.compile(rb'["\\\n]')
+_IN_STRING = re.compile(rb'["\\]')
 _CHUNK = 1 << 16
 
 
@@ -218,7 +217,7 @@ def _array_elements(chunks: Iterator[bytes]) -> Iterator[bytes | int | _Unclosed
         if in_string:
             if char == 0x5C:  # backslash: the next byte is escaped
                 pos += 1
-            else:  # a closing quote, or a line break that broke the string
+            else:
                 in_string = False
         elif char == 0x22:  # "
             in_string = True
