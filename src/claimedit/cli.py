@@ -9,26 +9,44 @@
 Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
 input records were invalid or unreadable, each reported (every other record is still evaluated and
 written); 2 a usage error, a broken rule pack, a missing extra, or an internal error.
+
+Nothing one record does stops a run: a record that makes a reader or the engine fail
+unexpectedly is that record's error (type ``internal_error``, naming the exception's type, never
+its arguments) and the run goes on (status 1). Status 2 for an internal error means the run
+itself failed (writing the output, say), never one record.
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import datetime as dt
+import functools
 import io
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from typing import TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TextIO
 
 import yaml
 from pydantic import ValidationError
 
 from claimedit import __version__, policy_tests
 from claimedit.adapters import MissingExtraError, PayerMap
-from claimedit.claims import Payer, issues_of, parse_claim
+from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
-from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
+from claimedit.inputs import (
+    FORMATS,
+    HEAD_SIZE,
+    Record,
+    bounded_lines,
+    detect_format,
+    read_csv,
+    read_json,
+    read_jsonl,
+    read_records,
+)
+from claimedit.limits import cap_reason, printable, quote
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
 from claimedit.results import ClaimError, FieldIssue
@@ -36,12 +54,21 @@ from claimedit.results import ClaimError, FieldIssue
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+EXIT_STATUS = """exit status:
+  0  every record was decided
+  1  some input records were invalid or unreadable, each reported (the rest was processed;
+     a record that failed unexpectedly is reported as internal_error)
+  2  usage error, broken rule pack, missing extra, or an internal error of the run itself"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever the terminal's encoding, a character it cannot show is escaped, not fatal.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         status: int = args.run(args)
         return status
@@ -53,16 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:  # `claimedit check big.jsonl | head`
         return EXIT_OK
+    except Exception as exc:  # (the run itself failed: status 2, no traceback)
+        # The type only: an exception's arguments may hold a record's data.
+        print(f"internal error: {type(exc).__name__}: a bug in claimedit {__version__}, please "
+              "report it with the command that produced it", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="claimedit", description="Apply a reimbursement policy rule pack to claim lines."
+        prog="claimedit", description="Apply a reimbursement policy rule pack to claim lines.",
+        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"claimedit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check", help="evaluate claims from files or stdin")
+    check = commands.add_parser("check", help="evaluate claims from files or stdin",
+                                epilog=EXIT_STATUS,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("files", nargs="+", metavar="FILE",
                        help="JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
@@ -135,34 +170,58 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None]
 ) -> Iterator[Record]:
-    """Every record of every file, in order; a file that cannot be read is one error record."""
+    """Every record of every file, in order; a file that cannot be read is one error record, a
+    reader that fails mid-file ends that file with one error record, and the next file is read."""
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
-            # other formats are decoded as UTF-8 text.
+            # CSV is decoded a line at a time (one bad byte is one row's error); the adapters
+            # read UTF-8 text.
             handle: io.BufferedReader = (
                 # closed in the finally below (stdin stays open): no `with` around a generator
                 sys.stdin.buffer if name == "-"
                 else open(name, "rb")  # type: ignore[assignment]  # noqa: SIM115
             )
         except OSError as exc:
-            yield _unreadable(name, exc.strerror or str(exc))
+            yield _unreadable(name, 0, exc.strerror or str(exc))
             continue
         text: io.TextIOWrapper | None = None
+        count = 0
+        chosen = fmt
         try:
-            chosen = fmt or detect_format(
-                name, handle.peek(HEAD_SIZE)[:HEAD_SIZE].decode("utf-8", "replace")
-            )
+            head = handle.peek(HEAD_SIZE)[:HEAD_SIZE]
+            chosen = fmt or detect_format(name, head.decode("utf-8", "replace"))
+            records: Iterator[Record]
             if chosen == "jsonl":
-                yield from read_jsonl(handle, name)
+                records = read_jsonl(bounded_lines(handle), name)
+            elif chosen == "csv":
+                records = read_csv(bounded_lines(handle), name)
+            elif chosen == "json":
+                records = read_json(iter(functools.partial(handle.read, 1 << 16), b""), name)
             else:
                 # utf-8-sig: spreadsheet exports start with a byte-order mark.
                 text = io.TextIOWrapper(handle, "utf-8-sig", newline="")
-                yield from read_records(text, name, chosen, payer_map)
-        except (OSError, UnicodeDecodeError) as exc:
-            yield _unreadable(name, str(exc))
+                records = read_records(text, name, chosen, payer_map)
+            while True:
+                try:
+                    record = next(records)
+                except StopIteration:
+                    break
+                except (OSError, UnicodeDecodeError) as exc:
+                    yield _unreadable(name, count + 1, str(exc))
+                    break
+                except Exception as exc:  # (a reader's bug must not end the run)
+                    error = _internal(name, count + 1, None, exc, f"reading this {chosen} file; "
+                                      "the rest of the file was not read")
+                    yield Record(name, count + 1, error)
+                    break
+                count = record.number
+                yield record
+        except OSError as exc:
+            yield _unreadable(name, count + 1, str(exc))
+            count += 1
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
@@ -170,27 +229,113 @@ def _records(
                 # A collected wrapper closes its buffer: detached, stdin stays open for a
                 # second "-" (which then reads nothing) instead of failing with ValueError.
                 text.detach()
+        if count == 0:
+            what = "a CSV header and no rows" if chosen == "csv" and head.strip() else \
+                "no records" if head.strip() else "an empty file"
+            warn(f"{printable(name)}: {what}")
 
 
-def _unreadable(name: str, reason: str) -> Record:
-    issue = FieldIssue("", f"cannot read: {reason}")
-    return Record(name, 0, ClaimError(name, 0, None, (issue,)))
+def _unreadable(name: str, number: int, reason: str) -> Record:
+    issue = FieldIssue("", f"cannot read: {cap_reason(reason)}", "unreadable")
+    return Record(name, number, ClaimError(name, number, None, (issue,)))
+
+
+def _internal(source: str, number: int, claim_id: Any, exc: Exception, stage: str) -> ClaimError:
+    """An unexpected exception, as this record's error: its type only, never its arguments
+    (they may hold the record's data)."""
+    issue = FieldIssue("", f"internal error ({type(exc).__name__}) while {stage}: a bug in "
+                       f"claimedit {__version__}, please report it", "internal_error")
+    return ClaimError(source, number, error_claim_id(claim_id), (issue,))
 
 
 def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
     writer = WRITERS[args.format](sys.stdout, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
+    duplicates = _DuplicateClaims(writer.warn)
+    seen = duplicates.seen
     # One loop from record to output (no generator between the stages: it is the hot path).
-    for record in _records(args.files, args.input_format, args.payer_map):
+    for record in _records(args.files, args.input_format, args.payer_map, writer.warn):
         item = record.data
-        if not isinstance(item, ClaimError):
-            item = parse_claim(item, source=record.source, record=record.number)
+        try:
             if not isinstance(item, ClaimError):
-                item = evaluate(item)
-        write(item)
+                item = parse_claim(item, source=record.source, record=record.number)
+                if not isinstance(item, ClaimError):
+                    item = evaluate(item)
+            if item.claim_id is not None and not seen(item.claim_id) \
+                    and not _split_claim(item):
+                duplicates.report(record.source, record.number, item.claim_id)
+            write(item)
+        except Exception as exc:  # (one record's failure must not end the run)
+            write(_internal(record.source, record.number, _claim_id(item), exc,
+                            "deciding this record"))
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
+
+
+def _claim_id(item: Any) -> Any:
+    if isinstance(item, dict):
+        return item.get("claim_id")
+    return getattr(item, "claim_id", None)
+
+
+class _DuplicateClaims:
+    """Claim ids seen in this run, kept as 64-bit hashes in an open-addressing table (8 to 16
+    bytes a claim, where a set of ids would take about 100): a million claims cost about 16 MB.
+    A duplicate is a warning: a resubmission in the same batch is legitimate, a file read twice
+    is not. Two different ids sharing a 64-bit hash is a chance of about 1 in 10^7 at a
+    million claims; the cost would be one wrong warning, never a wrong decision."""
+
+    _SHOWN = 100
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._table = array.array("q", bytes(8 * 1024))
+        self._mask = 1023
+        self._size = 0
+        self._warn = warn
+        self.count = 0
+
+    def seen(self, claim_id: str) -> bool:
+        """True the first time ``claim_id`` is seen (the name reads at the call site)."""
+        key = hash(claim_id) or 1  # 0 marks an empty slot
+        table, mask = self._table, self._mask
+        slot = key & mask
+        while True:
+            held = table[slot]
+            if held == key:
+                return False
+            if held == 0:
+                table[slot] = key
+                self._size += 1
+                if self._size * 2 > mask:
+                    self._grow()
+                return True
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        old = self._table
+        self._mask = mask = len(old) * 2 - 1
+        self._table = table = array.array("q", bytes(8 * (mask + 1)))
+        for key in old:
+            if key:
+                slot = key & mask
+                while table[slot]:
+                    slot = (slot + 1) & mask
+                table[slot] = key
+
+    def report(self, source: str, number: int, claim_id: str) -> None:
+        self.count += 1
+        if self.count <= self._SHOWN:
+            self._warn(f"{printable(source)}: record {number}: claim id {quote(claim_id)} "
+                       "was already seen in this run")
+        elif self.count == self._SHOWN + 1:
+            self._warn(f"more duplicate claim ids: only the first {self._SHOWN} are listed")
+
+
+def _split_claim(item: Any) -> bool:
+    """A CSV claim whose rows are not contiguous is already an error saying so."""
+    return isinstance(item, ClaimError) and any(
+        issue.type == "csv_rows_not_contiguous" for issue in item.issues)
 
 
 def _explain(args: argparse.Namespace) -> int:
