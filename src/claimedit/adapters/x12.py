@@ -216,8 +216,9 @@ class _Problem(NamedTuple):
 
     @property
     def place(self) -> str:
-        where = f"{self.loop} " if self.loop else ""
-        return f"{where}{self.element or self.segment} (segment {self.line})"
+        # Envelope findings can have neither loop nor segment id: no empty place then.
+        parts = (self.loop, self.element or self.segment, f"(segment {self.line})")
+        return " ".join(part for part in parts if part)
 
     def as_error(self, source: str) -> ClaimError:
         return ClaimError(source, 0, None, (FieldIssue(self.place, self.message),))
