@@ -5,6 +5,7 @@
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE]... [--state ST]
     claimedit rules check [PATH] [--overlay ST.yaml]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+    claimedit rules test [PACK...] [--overlay FILE] [-v]
 
 Every command and option, with defaults and an example: ``docs/cli.md``, generated from this
 parser by ``python -m claimedit.cli_reference``. A new subcommand gives its example in the
@@ -29,12 +30,12 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__
+from claimedit import __version__, policy_tests
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
@@ -65,9 +66,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+class _HelpFormatter(argparse.HelpFormatter):
     """Help that shows each option's default (when it has one worth showing) and keeps the
-    ``example:`` lines of an epilog as written."""
+    ``example:`` lines of an epilog as written (other text is wrapped as usual)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        prose: list[str] = []
+        for line in [*text.splitlines(), "example"]:
+            if line.startswith("example"):
+                if prose:
+                    out.append(super()._fill_text(" ".join(prose), width, indent))
+                    prose = []
+                out.append(indent + line)
+            else:
+                prose.append(line)
+        return "\n".join(out[:-1])
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
@@ -88,17 +102,26 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def _subcommands(
+    parser: argparse.ArgumentParser, **kwargs: Any
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    # Typed as plain ArgumentParser subparsers so that a command module's register(commands)
+    # takes them; at run time they are _Parser, with the help formatter above.
+    return cast("argparse._SubParsersAction[argparse.ArgumentParser]",
+                parser.add_subparsers(**kwargs))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="claimedit", description="Apply a reimbursement policy rule pack to claim lines.",
         epilog="example: claimedit check examples/claims.jsonl",
     )
     parser.add_argument("--version", action="version", version=f"claimedit {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = _subcommands(parser, dest="command", required=True)
 
     check = commands.add_parser(
         "check", help="evaluate claims from files or stdin",
-        description="Evaluate every claim of the files (or stdin) and write a result per claim;\n"
+        description="Evaluate every claim of the files (or stdin) and write a result per claim; "
                     "invalid records are reported on stderr, and the rest is still evaluated.",
         epilog="example: claimedit check examples/claims.jsonl --format jsonl\n"
                "example: claimedit check examples/claims.jsonl "
@@ -140,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser(
         "rules", help="validate or show a rule pack",
         epilog="example: claimedit rules check rules/igrt")
-    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    rules_commands = _subcommands(rules, dest="rules_command", required=True)
     rules_check = rules_commands.add_parser(
         "check", help="validate a rule pack, list every problem",
         epilog="example: claimedit rules check rules/igrt --overlay examples/states/XX.yaml")
@@ -160,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
+    policy_tests.register(rules_commands)
     return parser
 
 
