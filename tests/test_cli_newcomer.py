@@ -255,3 +255,11 @@ def test_the_overlay_demo_changes_the_state_xx_claims_and_nothing_else() -> None
                if b["lines"] != a["lines"]}
     assert changed
     assert all(b["state"] == "XX" for b in before if b["claim_id"] in changed)
+
+
+def test_a_fault_of_the_whole_file_names_no_record_zero(tmp_path: Path) -> None:
+    status, _, err = main("check", tmp_path, "--format", "jsonl")
+    assert status == 1
+    assert f"error: {tmp_path}: cannot read: " in err and "record 0" not in err
+    assert str(ClaimError("f.jsonl", 3, "C3", (FieldIssue("payer", "bad"),))) \
+        == "f.jsonl: record 3 (claim C3): payer: bad"

@@ -292,7 +292,8 @@ class ClaimError(NamedTuple):
     source: str
     """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
     record: int
-    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim);
+    0 for a fault of the file itself (unreadable, a broken X12 envelope)."""
     claim_id: str | None
     """The claim id when it could be read."""
     issues: tuple[FieldIssue, ...]
@@ -306,7 +307,9 @@ class ClaimError(NamedTuple):
         }
 
     def __str__(self) -> str:
-        where = f"{self.source}: record {self.record}"
+        """``bad.jsonl: record 3 (claim C3): payer: ...``; a fault of the whole file names no
+        record: ``claims/: cannot read: Is a directory``."""
+        where = f"{self.source}: record {self.record}" if self.record else self.source
         if self.claim_id is not None:
             where += f" (claim {self.claim_id})"
         problems = "; ".join(
