@@ -112,6 +112,12 @@ def reference(parser: argparse.ArgumentParser | None = None) -> str:
         "invalid or unreadable, each reported (the rest was still processed); 2 a usage error, a",
         "broken rule pack, a missing extra a format needs, or an internal error.",
         "",
+        "Which rules: without `--rules`, commands use the default IGRT pack (the copy installed",
+        "with claimedit; in a checkout run without installing, `rules/igrt/`). Each command that",
+        "loads rules names the pack on stderr (`rules: igrt <version> <hash> from <folder>`),",
+        "and adds a note when the current folder holds a `rules/igrt/` that is not the one in use:",
+        "to check a changed pack in a checkout, name it (`--rules rules/igrt`).",
+        "",
         "| command | what it does |",
         "|---|---|",
     ]
