@@ -165,3 +165,19 @@ def test_broken_links_absolute_paths_and_tracker_references_are_reported(tmp_pat
     unseen = {text for _, text, _ in _docs.unseen_references(path)}
     assert unseen == {"/work/shared/reference/igrt-policy.txt", "GitHub issue 4",
                       "domain facts"}
+
+
+def test_a_pipeline_runs_in_a_shell_with_this_checkouts_claimedit(
+    tmp_path: Path, scratch: Path
+) -> None:
+    path = _doc(tmp_path, """\
+        ```console
+        $ claimedit check examples/claims.jsonl --format jsonl 2>/dev/null | grep -c claim_id
+        16
+        ```
+        """)
+    [command] = _docs.commands(path)
+    ran, problem = _docs.run(command, scratch, None)
+    assert problem is None and ran is not None and ran.status == 0
+    assert ran.output.split() == [str(len((ROOT / "examples" / "claims.jsonl").read_text(
+        encoding="utf-8").splitlines()))]
