@@ -342,7 +342,8 @@ class ClaimError(NamedTuple):
     source: str
     """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
     record: int
-    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim);
+    0 for a fault of the file itself (unreadable, a broken X12 envelope)."""
     claim_id: str | None
     """The claim id when it could be read."""
     issues: tuple[FieldIssue, ...]
@@ -356,7 +357,11 @@ class ClaimError(NamedTuple):
         }
 
     def __str__(self) -> str:
-        where = f"{printable(self.source)}: record {self.record}"
+        """``bad.jsonl: record 3 (claim C3): payer: ...``; a fault of the whole file names no
+        record: ``claims/: cannot read: Is a directory``."""
+        where = printable(self.source)
+        if self.record:
+            where += f": record {self.record}"
         if self.claim_id is not None:
             where += f" (claim {printable(self.claim_id)})"
         problems = "; ".join(
