@@ -5,6 +5,7 @@
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
     claimedit rules test [PACK...] [--overlay FILE] [-v]
+    claimedit rules diff OLD NEW [--old-overlay FILE] [--new-overlay FILE] [--json]
     claimedit diff --old RULES... --new RULES... CLAIMS... [--format table|json] [--html FILE]
 
 Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
@@ -25,7 +26,7 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__, impact, policy_tests
+from claimedit import __version__, impact, pack_diff, policy_tests
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
+    pack_diff.register(rules_commands)
     impact.register(commands, _records)
     return parser
 
