@@ -377,6 +377,10 @@ def _money(tally: Tally) -> str:
         f"{text} ({tally.charged} of {tally.lines} lines have a charge)"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _counts(counts: Mapping[str, int], limit: int = 3) -> str:
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     shown = ", ".join(f"{name} {count}" for name, count in ordered[:limit])
@@ -390,13 +394,13 @@ def write_table(report: ImpactReport, out: TextIO) -> None:
         print(f"{side}: {p.pack} {p.version} {p.content_hash}", file=out)
     changed = report.changed
     share = f" ({changed.lines / report.lines:.2%})" if report.lines else ""
-    print(f"{report.claims} claims, {report.lines} lines; {changed.lines} lines changed "
-          f"decision{share}, billed charge {_money(changed)}; {report.invalid} invalid records",
-          file=out)
+    print(f"{_n(report.claims, 'claim')}, {_n(report.lines, 'line')}; "
+          f"{_n(changed.lines, 'line')} changed decision{share}, billed charge {_money(changed)}; "
+          f"{_n(report.invalid, 'invalid record')}", file=out)
     if changed.lines:
-        print(f"  became payable: {report.payable.lines} lines, {_money(report.payable)}; "
-              f"no longer payable: {report.unpayable.lines} lines, {_money(report.unpayable)}",
-              file=out)
+        print(f"  became payable: {_n(report.payable.lines, 'line')}, {_money(report.payable)}; "
+              f"no longer payable: {_n(report.unpayable.lines, 'line')}, "
+              f"{_money(report.unpayable)}", file=out)
     for title, groups in (("decision changed", report.groups),
                           ("same decision, other reasons", report.recoded_groups)):
         if not groups:
@@ -406,7 +410,7 @@ def write_table(report: ImpactReport, out: TextIO) -> None:
             rules = [f"+{rule}" for rule in group.rules_added]
             rules += [f"-{rule}" for rule in group.rules_removed]
             rules += [f"~{rule}" for rule in group.rules_recoded]
-            print(f"  {group.old.value} -> {group.new.value}: {group.lines} lines, charge "
+            print(f"  {group.old.value} -> {group.new.value}: {_n(group.lines, 'line')}, charge "
                   f"{_money(group)}  {' '.join(rules) or '(same rules)'}", file=out)
             print(f"    payer types: {_counts(group.payers)}; months: {_counts(group.months)}",
                   file=out)

@@ -52,7 +52,7 @@ table.groups th { border-bottom: 2px solid #d5dae1; }
 table.groups td { border-bottom: 1px solid #e8ebef; vertical-align: top; }
 .num { text-align: right; white-space: nowrap; }
 .added { color: #1f7a3a; } .removed { color: #b3261e; } .recoded { color: #6b4fa0; }
-.added, .removed, .recoded { white-space: nowrap; }
+.added, .removed, .recoded, .id { white-space: nowrap; }
 .note { color: #5b6573; font-size: 13px; }
 """
 
@@ -161,7 +161,8 @@ def _rules(group: Group) -> str:
 
 def _counts(counts: dict[str, int]) -> str:
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{escape(name)}&nbsp;{count:,}" for name, count in ordered[:6])
+    shown = ", ".join(f"<span class=id>{escape(name)}&nbsp;{count:,}</span>"
+                      for name, count in ordered[:6])
     return shown + (f", +{len(ordered) - 6} more" if len(ordered) > 6 else "")
 
 
@@ -170,8 +171,8 @@ def _groups_table(groups: Sequence[Group]) -> str:
             "<th class=num>lines</th><th class=num>billed charge</th><th>payer types</th>"
             "<th>months</th><th>examples (claim / line)</th></tr>"]
     for group in groups:
-        examples = ", ".join(f"{escape(claim)}&nbsp;/&nbsp;{escape(line or '')}"
-                             for claim, line in group.examples)
+        examples = ", ".join(f"<span class=id>{escape(claim)}&nbsp;/&nbsp;{escape(line or '')}"
+                             "</span>" for claim, line in group.examples)
         rows.append(
             f"<tr><td>{group.old.value} &rarr; {group.new.value}</td><td>{_rules(group)}</td>"
             f"<td class=num>{group.lines:,}</td><td class=num>{_charge(group)}</td>"
