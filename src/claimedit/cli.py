@@ -6,6 +6,8 @@
     claimedit rules check [PATH] [--overlay ST.yaml]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
     claimedit rules test [PACK...] [--overlay FILE] [-v]
+    claimedit rules diff OLD NEW [--old-overlay FILE] [--new-overlay FILE] [--json]
+    claimedit diff --old RULES... --new RULES... CLAIMS... [--format table|json] [--html FILE]
 
 Every command and option, with defaults and an example: ``docs/cli.md``, generated from this
 parser by ``python -m claimedit.cli_reference``. A new subcommand gives its example in the
@@ -42,7 +44,7 @@ from typing import Any, TextIO, cast
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__, policy_tests
+from claimedit import __version__, impact, pack_diff, policy_tests
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
@@ -217,6 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
+    pack_diff.register(rules_commands)
+    impact.register(commands, _records)
     return parser
 
 
