@@ -47,6 +47,7 @@ def test_provenance_names_every_pack(composed: claimedit.Engine) -> None:
     assert p.version == f"{igrt.meta.version}+{ncci.meta.version}"
     assert p.content_hash.startswith("sha256:")
     assert p.content_hash not in (igrt.content_hash, ncci.content_hash)
+    assert [item["pack"] for item in p.to_dict()["packs"]] == ["igrt", "ncci-radonc"]
     # The order of the packs is part of what was loaded.
     assert claimedit.load_engine(["ncci-radonc", "igrt"]).provenance.content_hash \
         != p.content_hash
@@ -59,9 +60,10 @@ def test_one_pack_provenance_is_what_it_was(engine: claimedit.Engine) -> None:
     assert (p.pack, p.version, p.content_hash) == (
         "igrt", engine.pack.meta.version, engine.pack.content_hash)
     old = {"pack": "igrt", "version": "2026.1.0", "content_hash": "sha256:ab"}
-    assert Provenance.from_dict(old) == Provenance(
-        "igrt", "2026.1.0", "sha256:ab", "unknown", (PackProvenance("igrt", "2026.1.0",
-                                                                    "sha256:ab"),))
+    assert Provenance.from_dict(old) == Provenance("igrt", "2026.1.0", "sha256:ab", "unknown")
+    assert Provenance.from_dict(old).packs == (PackProvenance("igrt", "2026.1.0", "sha256:ab"),)
+    # One pack: the JSON is what it was (no "packs"); a composition lists them.
+    assert set(p.to_dict()) == {"pack", "version", "content_hash", "library"}
 
 
 def test_composed_results_round_trip_through_json(composed: claimedit.Engine) -> None:
@@ -163,8 +165,9 @@ def test_unit_limits_keep_the_memo_bounded(composed: claimedit.Engine) -> None:
 def test_cli_rules_repeated_and_rules_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "G6001-26", "--date", "2024-09-03", "--payer", "medicare",
                  "--with", "77014", "--rules", "igrt", "--rules", "ncci-radonc"]) == 0
-    out = capsys.readouterr().out
-    assert "BUNDLE" in out and "NCCI-PTP-PRACTITIONER" in out and "igrt+ncci-radonc" in out
+    out, err = capsys.readouterr()
+    assert "BUNDLE" in out and "NCCI-PTP-PRACTITIONER" in out
+    assert "rules: igrt " in err and "rules: ncci-radonc 2024.3.0" in err
     assert main(["explain", "77402", "--date", "2024-09-03", "--payer", "medicare",
                  "--with", "77385", "--rules", "ncci-radonc", "--claim-type",
                  "institutional"]) == 0

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -577,7 +578,9 @@ def load_engine(
     first pack (see :func:`claimedit.load_pack`).
 
     Raises :class:`claimedit.RulePackError` listing every problem when a pack is broken, or
-    when two packs share a rule id (naming both files).
+    when two packs share a rule id (naming both files). Which packs were loaded, from where, is
+    logged at INFO on the ``claimedit`` logger, and is on the engine: ``engine.packs`` (each
+    with its ``root``), ``engine.provenance``.
 
     Example:
         >>> load_engine().provenance.pack
@@ -585,4 +588,8 @@ def load_engine(
         >>> load_engine(["igrt", "ncci-radonc"]).provenance.version  # doctest: +ELLIPSIS
         '2026...+2024.3...'
     """
-    return Engine(load_packs(packs, overlays))
+    engine = Engine(load_packs(packs, overlays))
+    for pack in engine.packs:
+        logging.getLogger("claimedit").info("rule pack %s %s %s from %s", pack.meta.id,
+                                            pack.meta.version, pack.content_hash, pack.root)
+    return engine

@@ -21,6 +21,8 @@ from functools import partial
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, NamedTuple, TypeVar
 
+from claimedit.limits import printable
+
 __all__ = [
     "SEVERITY",
     "ClaimError",
@@ -180,16 +182,19 @@ class Provenance(NamedTuple):
     library version that evaluated them. With the same pack files and library version, a
     decision can be reproduced later.
 
-    With one pack, ``pack``, ``version`` and ``content_hash`` are that pack's (as before packs
-    could be composed). With several, ``pack`` and ``version`` join the packs' in load order
-    with ``+`` (``igrt+ncci-radonc``, ``2026.2.0+2024.3.0``) and ``content_hash`` is a sha256
-    over the packs' ids and hashes; ``packs`` always lists each pack on its own.
+    With one pack, ``pack``, ``version`` and ``content_hash`` are that pack's, exactly as before
+    packs could be composed (the JSON too). With several, ``pack`` and ``version`` join the
+    packs' in load order with ``+`` (``igrt+ncci-radonc``, ``2026.2.0+2024.3.0``),
+    ``content_hash`` is a sha256 over the packs' ids and hashes, and ``composed_of`` lists each
+    pack. :attr:`packs` lists every pack in both cases.
 
     Example:
         >>> import claimedit
         >>> p = claimedit.load_engine(["igrt", "ncci-radonc"]).provenance
         >>> p.pack, [item.pack for item in p.packs]
         ('igrt+ncci-radonc', ['igrt', 'ncci-radonc'])
+        >>> [item.pack for item in claimedit.load_engine().provenance.packs]
+        ['igrt']
     """
 
     pack: str
@@ -199,14 +204,20 @@ class Provenance(NamedTuple):
     several packs, over their ids and hashes."""
     library: str
     """The claimedit version that compiled the packs and evaluated the claim, e.g. ``0.1.0``."""
-    packs: tuple[PackProvenance, ...] = ()
-    """Every pack of the composition, in load order (one entry for a single pack)."""
+    composed_of: tuple[PackProvenance, ...] = ()
+    """The packs of a composition, in load order; empty for one pack (the fields above name
+    it). JSON: ``packs``, written only for a composition."""
+
+    @property
+    def packs(self) -> tuple[PackProvenance, ...]:
+        """Every pack that decided, in load order (one entry for a single pack)."""
+        return self.composed_of or (PackProvenance(self.pack, self.version, self.content_hash),)
 
     @classmethod
     def of(cls, packs: tuple[PackProvenance, ...], library: str) -> Provenance:
         """The provenance of packs evaluated together."""
         if len(packs) == 1:
-            return cls(*packs[0], library, packs)
+            return cls(*packs[0], library)
         digest = hashlib.sha256()
         for item in packs:
             digest.update(f"{item.pack}\0{item.content_hash}\n".encode())
@@ -215,20 +226,19 @@ class Provenance(NamedTuple):
                    f"sha256:{digest.hexdigest()}", library, packs)
 
     def to_dict(self) -> dict[str, Any]:
-        data = self._asdict()
-        data["packs"] = [item.to_dict() for item in self.packs]
+        data: dict[str, Any] = {"pack": self.pack, "version": self.version,
+                                "content_hash": self.content_hash, "library": self.library}
+        if self.composed_of:
+            data["packs"] = [item.to_dict() for item in self.composed_of]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Provenance:
-        """The inverse of :meth:`to_dict`. Results stored before the library version or the
-        list of packs was recorded have no ``library`` (read as ``unknown``) or ``packs`` (read
-        as the one pack named)."""
-        packs = data.get("packs")
-        listed = tuple(PackProvenance(**item) for item in packs) if packs is not None else (
-            PackProvenance(data["pack"], data["version"], data["content_hash"]),)
+        """The inverse of :meth:`to_dict`. Results stored before the library version was
+        recorded have no ``library`` (read as ``unknown``)."""
+        packs = tuple(PackProvenance(**item) for item in data.get("packs") or ())
         return cls(data["pack"], data["version"], data["content_hash"],
-                   data.get("library", "unknown"), listed)
+                   data.get("library", "unknown"), packs)
 
 
 class ClaimResult(NamedTuple):
@@ -362,20 +372,38 @@ new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new
 
 
 class FieldIssue(NamedTuple):
-    """One problem with an input record: where (a dotted field path) and why."""
+    """One problem with an input record: where (a dotted field path), why, and a stable slug.
+
+    ``type`` is machine-readable and stable across releases (like pydantic's error types):
+    pydantic's own slugs for validation (``missing``, ``enum``, ``string_pattern_mismatch``,
+    ``json_invalid`` ...) and claimedit's for the rest (``record_too_large``, ``invalid_utf8``,
+    ``csv_rows_not_contiguous``, ``internal_error`` ...); ``docs/reliability.md`` lists them.
+    The reason is for people and may change.
+
+    Example:
+        >>> FieldIssue("payer", "missing: this field is required", "missing").type
+        'missing'
+    """
 
     field: str
     """E.g. ``lines.1.modifiers.0`` (0-based positions), or ``""`` for the record itself."""
     reason: str
+    type: str = "invalid"
+    """Stable slug of the kind of problem; ``invalid`` when nothing more precise is known."""
 
 
 class ClaimError(NamedTuple):
-    """An input record that could not be evaluated, and every problem found in it."""
+    """An input record that could not be evaluated, and every problem found in it.
+
+    Printed (``str``) it is one line whatever the input holds: control characters in the claim
+    id, the source name or a message are escaped, so a record cannot forge a line of a report.
+    """
 
     source: str
     """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
     record: int
-    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim);
+    0 for a fault of the file itself (unreadable, a broken X12 envelope)."""
     claim_id: str | None
     """The claim id when it could be read."""
     issues: tuple[FieldIssue, ...]
@@ -389,11 +417,16 @@ class ClaimError(NamedTuple):
         }
 
     def __str__(self) -> str:
-        where = f"{self.source}: record {self.record}"
+        """``bad.jsonl: record 3 (claim C3): payer: ...``; a fault of the whole file names no
+        record: ``claims/: cannot read: Is a directory``."""
+        where = printable(self.source)
+        if self.record:
+            where += f": record {self.record}"
         if self.claim_id is not None:
-            where += f" (claim {self.claim_id})"
+            where += f" (claim {printable(self.claim_id)})"
         problems = "; ".join(
-            f"{issue.field}: {issue.reason}" if issue.field else issue.reason
+            f"{printable(issue.field)}: {printable(issue.reason)}" if issue.field
+            else printable(issue.reason)
             for issue in self.issues
         )
         return f"{where}: {problems}"

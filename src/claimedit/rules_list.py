@@ -38,7 +38,9 @@ def write_list(out: TextIO) -> None:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``claimedit rules list`` to the ``rules`` subcommands."""
-    listing = commands.add_parser("list", help="list the rule packs shipped with claimedit")
+    listing = commands.add_parser(
+        "list", help="list the rule packs shipped with claimedit",
+        epilog="example: claimedit rules list")
     listing.set_defaults(run=_command)
 
 

@@ -338,8 +338,7 @@ def test_packaged_pack_loads(engine: claimedit.Engine) -> None:
     assert {revision.id for revision in pack.revisions} == {"igrt-2025-08-04",
                                                             "igrt-2026-code-set"}
     assert engine.provenance == claimedit.Provenance(
-        "igrt", pack.meta.version, pack.content_hash, claimedit.__version__,
-        (claimedit.PackProvenance("igrt", pack.meta.version, pack.content_hash),))
+        "igrt", pack.meta.version, pack.content_hash, claimedit.__version__)
     assert pack.content_hash.startswith("sha256:") and len(pack.content_hash) == 7 + 64
 
 
