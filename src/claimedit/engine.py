@@ -1,11 +1,13 @@
-"""The engine: a rule pack compiled once, evaluating a line, a claim or a stream of claims.
+"""The engine: rule packs compiled once, evaluating a line, a claim or a stream of claims.
 
-Compilation turns the pack into, for every span of dates over which nothing changes (an *era*),
-every state variant (the base pack and each state overlay) and every payer type, a dictionary from
-procedure code to the checks that can fire on it. Evaluating a line is then a binary search on
-the date of service and a few dictionary look-ups; lines whose code no edit watches cost one
-look-up. The YAML stays the only source of truth: the compiled tables are rebuilt from it on load
-and on unpickling.
+Compilation turns the packs into, for every span of dates over which nothing changes (an *era*),
+every state variant (the base packs and each state overlay), every payer type and every claim
+type, a dictionary from procedure code to the checks that can fire on it (each edit through its
+kind's compile step, :mod:`claimedit.edits`). Evaluating a line is then a binary search on the
+date of service and a few dictionary look-ups; lines whose code no edit watches cost one look-up.
+What a line's checks read (modifiers, the day's codes, units) is gathered only for the lines
+that need it, and their outcome is memoised on exactly those facts. The YAML stays the only
+source of truth: the compiled tables are rebuilt from it on load and on unpickling.
 
 Example:
     >>> import claimedit
@@ -275,7 +277,8 @@ class Engine:
         claim type.
 
         The line goes through the same path as a claim's: it is evaluated as a claim of itself
-        and one line (one unit, no modifier) of each distinct same-day code.
+        and one line (one unit, no modifier) of each distinct same-day code. Its units are its
+        own; a same-day code equal to its own adds one unit to the day's count of that code.
 
         Example:
             >>> import datetime as dt

@@ -85,7 +85,8 @@ class Check(NamedTuple):
     fires: Callable[[Facts], bool]
     """The kind's predicate, bound to this edit's data."""
     reads: frozenset[Fact]
-    """The kind's declaration: the facts ``fires`` reads."""
+    """The facts ``fires`` reads: the kind's declaration, or part of it (a unit limit of
+    indicator 1 reads the line's units only)."""
     modifiers: frozenset[str] = frozenset()
     """With ``Fact.MODIFIERS``: the modifiers ``fires`` tests."""
     day_codes: frozenset[str] = frozenset()
