@@ -545,6 +545,8 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
     for item in edits:
         edit = item.edit
         payers = ",".join(edit.payers)
+        if len(edit.claim_types) == 1:  # scoped to one claim type: say which
+            payers += f" ({edit.claim_types[0].value})"
         print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
