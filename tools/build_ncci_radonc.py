@@ -1,11 +1,12 @@
 """Build the packaged ``rules/ncci-radonc`` pack from the CMS file subsets of the reference set.
 
-    python tools/build_ncci_radonc.py /path/to/reference/cms [--out rules/ncci-radonc]
+    python tools/build_ncci_radonc.py [CMS-FOLDER] [--out rules/ncci-radonc]
 
-Reads ``ncci_ptp_medicare_2024q3_radonc.csv`` (Medicare PTP pairs, practitioner and outpatient
+Reads, from ``tools/cms/`` unless another folder is given,
+``ncci_ptp_medicare_2024q3_radonc.csv`` (Medicare PTP pairs, practitioner and outpatient
 hospital, 2024-07-01 release, radiation oncology codes), ``ncci_mue_medicare_2024q3_radonc.csv``
-(MUE values and adjudication indicators) and ``mpfs_2024a_indicators.csv`` (PC/TC indicators), and
-writes ``codes.yaml`` and ``edits/2024q3.yaml`` (``pack.yaml`` and ``tests/`` are written by
+(MUE values and adjudication indicators) and ``mpfs_2024a_indicators.csv`` (PC/TC indicators),
+and writes ``codes.yaml`` and ``edits/2024q3.yaml`` (``pack.yaml`` and ``tests/`` are written by
 hand). The output is deterministic: rerunning on the same files changes nothing.
 
 A stopgap until the NCCI importer (issue 9) reads CMS's published tables in full; it keeps the
@@ -203,7 +204,8 @@ def build(cms: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("cms", type=Path, help="folder of the CMS file subsets")
+    parser.add_argument("cms", type=Path, nargs="?", default=REPO / "tools" / "cms",
+                        help="folder of the CMS file subsets (default: tools/cms)")
     parser.add_argument("--out", type=Path, default=REPO / "rules" / "ncci-radonc")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
