@@ -282,10 +282,13 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None]
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record, a
-    reader that fails mid-file ends that file with one error record, and the next file is read."""
+    reader that fails mid-file ends that file with one error record, and the next file is read.
+    ``warn`` hears of files with no records (default: a ``warning:`` line on stderr)."""
+    warn = warn or _warn_on_stderr
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
@@ -345,6 +348,10 @@ def _records(
             what = "a CSV header and no rows" if chosen == "csv" and head.strip() else \
                 "no records" if head.strip() else "an empty file"
             warn(f"{printable(name)}: {what}")
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {printable(message)}", file=sys.stderr)
 
 
 def _unreadable(name: str, number: int, reason: str) -> Record:
