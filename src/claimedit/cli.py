@@ -387,7 +387,7 @@ def _check(args: argparse.Namespace) -> int:
             write(item)
         except Exception as exc:  # (one record's failure must not end the run)
             write(_internal(record.source, record.number, _claim_id(item), exc,
-                            "deciding this record"))
+                            "deciding or writing this record"))
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 
