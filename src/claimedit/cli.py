@@ -297,10 +297,13 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None]
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record, a
-    reader that fails mid-file ends that file with one error record, and the next file is read."""
+    reader that fails mid-file ends that file with one error record, and the next file is read.
+    ``warn`` hears of files with no records (default: a ``warning:`` line on stderr)."""
+    warn = warn or _warn_on_stderr
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
@@ -362,6 +365,10 @@ def _records(
             warn(f"{printable(name)}: {what}")
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {printable(message)}", file=sys.stderr)
+
+
 def _unreadable(name: str, number: int, reason: str) -> Record:
     issue = FieldIssue("", f"cannot read: {cap_reason(reason)}", "unreadable")
     return Record(name, number, ClaimError(name, number, None, (issue,)))
@@ -395,7 +402,7 @@ def _check(args: argparse.Namespace) -> int:
             write(item)
         except Exception as exc:  # (one record's failure must not end the run)
             write(_internal(record.source, record.number, _claim_id(item), exc,
-                            "deciding this record"))
+                            "deciding or writing this record"))
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 
