@@ -190,9 +190,8 @@ class ImpactReport:
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(*key)
-        line = claim.lines[position]
-        charge = line.charge
-        day = line.date_of_service
+        charge = new.charge  # echoed from the claim line by both engines
+        day = new.date_of_service
         month = f"{day.year:04d}-{day.month:02d}"
         payer = claim.payer.value
         group.add(charge)
