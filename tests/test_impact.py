@@ -244,3 +244,14 @@ def test_command_line(pack_copy: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["groups"][0]["rules_removed"] == [TC_RULE]
+
+
+def test_changed_claims_and_bounded_example_ids(pack_copy: Path) -> None:
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    long_id = "C" * 500
+    claims = [_claim(long_id, "commercial", None), _claim("SAME", "medicare", None)]
+    report = diff_claims(claimedit.load_engine(), new, claims)
+    assert report.changed_claims == 1 and report.claims == 2
+    [(claim_id, line_id)] = report.groups[0].examples
+    assert len(claim_id or "") == 64 and claim_id.endswith("\u2026") and line_id == "2"
+    assert report.to_dict()["changed_claims"] == 1

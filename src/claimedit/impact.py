@@ -123,6 +123,8 @@ class ImpactReport:
         self.claims = 0
         self.lines = 0
         self.invalid = 0
+        self.changed_claims = 0
+        """Claims with at least one line whose decision changed (to reprocess, say)."""
         self.old_decisions = dict.fromkeys(_DECISIONS, 0)
         """Every line by its old decision (with the groups, this gives the whole flip matrix)."""
         self._groups: dict[tuple[Any, ...], Group] = {}
@@ -152,7 +154,7 @@ class ImpactReport:
         new = self.new.evaluate(claim).lines
         self.claims += 1
         self.lines += len(old)
-        allow = bundle = 0
+        allow = bundle = flipped = 0
         # The hot loop: most lines keep their decision and reasons, and cost two comparisons.
         for position, old_line in enumerate(old):
             new_line = new[position]
@@ -165,7 +167,9 @@ class ImpactReport:
                     old_line.reasons == new_line.reasons
                     or _signature(old_line) == _signature(new_line)):
                 continue
-            self._changed(claim, position, old_line, new_line)
+            flipped += self._changed(claim, position, old_line, new_line)
+        if flipped:
+            self.changed_claims += 1
         counts = self.old_decisions
         counts[_ALLOW] += allow
         counts[_BUNDLE] += bundle
@@ -175,7 +179,8 @@ class ImpactReport:
         """Count an input record that is not a valid claim."""
         self.invalid += 1
 
-    def _changed(self, claim: Claim, position: int, old: LineResult, new: LineResult) -> None:
+    def _changed(self, claim: Claim, position: int, old: LineResult, new: LineResult) -> bool:
+        """Count a line whose decision or reasons changed; True when its decision did."""
         old_ids, new_ids = set(old.rule_ids), set(new.rule_ids)
         added = tuple(sorted(new_ids - old_ids))
         removed = tuple(sorted(old_ids - new_ids))
@@ -198,9 +203,11 @@ class ImpactReport:
         group.payers[payer] = group.payers.get(payer, 0) + 1
         group.months[month] = group.months.get(month, 0) + 1
         if len(group.examples) < self.examples:
-            group.examples.append((claim.claim_id, old.line_id))
+            # ids only, and bounded: a report never carries an unbounded value from the input
+            group.examples.append((_bounded(claim.claim_id),
+                                   None if old.line_id is None else _bounded(old.line_id)))
         if not flipped:
-            return
+            return False
         # Breakdowns of the lines whose decision changed: what moves money.
         for rule_ids, side in ((added, "added"), (removed, "removed")):
             for rule_id in rule_ids:
@@ -211,6 +218,7 @@ class ImpactReport:
             self.payable.add(charge)
         elif old.decision is _ALLOW:
             self.unpayable.add(charge)
+        return True
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -260,6 +268,7 @@ class ImpactReport:
             "old": self.old.provenance.to_dict(),
             "new": self.new.provenance.to_dict(),
             "claims": self.claims,
+            "changed_claims": self.changed_claims,
             "invalid_records": self.invalid,
             "changed_charge": changed.charge_text,
             "became_payable": self.payable.to_dict(),
@@ -273,6 +282,13 @@ class ImpactReport:
             "reasons_changed_lines": sum(group.lines for group in self._recoded.values()),
             "reasons_changed": [group.to_dict() for group in self.recoded_groups],
         }
+
+
+_ID_LIMIT = 64
+
+
+def _bounded(value: str) -> str:
+    return value if len(value) <= _ID_LIMIT else value[:_ID_LIMIT - 1] + "\u2026"
 
 
 def _ordered(groups: dict[tuple[Any, ...], Group]) -> list[Group]:
@@ -394,7 +410,8 @@ def write_table(report: ImpactReport, out: TextIO) -> None:
     changed = report.changed
     share = f" ({changed.lines / report.lines:.2%})" if report.lines else ""
     print(f"{_n(report.claims, 'claim')}, {_n(report.lines, 'line')}; "
-          f"{_n(changed.lines, 'line')} changed decision{share}, billed charge {_money(changed)}; "
+          f"{_n(changed.lines, 'line')} changed decision{share} on "
+          f"{_n(report.changed_claims, 'claim')}, billed charge {_money(changed)}; "
           f"{_n(report.invalid, 'invalid record')}", file=out)
     if changed.lines:
         print(f"  became payable: {_n(report.payable.lines, 'line')}, {_money(report.payable)}; "

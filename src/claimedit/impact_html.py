@@ -200,6 +200,7 @@ def write_html(report: ImpactReport, out: TextIO) -> None:
     for label, value in (
         ("claims", f"{report.claims:,}"), ("lines", f"{report.lines:,}"),
         ("lines changing decision", f"{changed.lines:,} ({share})"),
+        ("on claims", f"{report.changed_claims:,}"),
         ("their billed charge", _charge(changed)),
         ("become payable", f"{report.payable.lines:,} lines, {_charge(report.payable)}"),
         ("no longer payable", f"{report.unpayable.lines:,} lines, {_charge(report.unpayable)}"),
