@@ -255,3 +255,10 @@ def test_changed_claims_and_bounded_example_ids(pack_copy: Path) -> None:
     [(claim_id, line_id)] = report.groups[0].examples
     assert len(claim_id or "") == 64 and claim_id.endswith("\u2026") and line_id == "2"
     assert report.to_dict()["changed_claims"] == 1
+
+
+def test_charges_in_json_are_in_cents(pack_copy: Path) -> None:
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    report = diff_claims(claimedit.load_engine(), new, [_claim("A", "commercial", "40"),
+                                                       _claim("B", "commercial", "0.5")])
+    assert report.to_dict()["groups"][0]["charge"] == "40.50"

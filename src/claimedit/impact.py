@@ -48,6 +48,7 @@ EXAMPLES = 5
 _ALLOW, _BUNDLE, _DENY = Decision.ALLOW, Decision.BUNDLE, Decision.DENY
 _DECISIONS = (_ALLOW, _BUNDLE, _DENY)
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 
 
 class Tally:
@@ -70,7 +71,8 @@ class Tally:
     @property
     def charge_text(self) -> str | None:
         """The charge total as JSON gives it (``"123.45"``), ``None`` when no line has one."""
-        return str(self.charge) if self.charged else None
+        # Always in cents ("40.00", not "40"): charges carry at most 2 decimals, so exactly.
+        return str(self.charge.quantize(_CENT)) if self.charged else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"lines": self.lines, "charge": self.charge_text,
