@@ -153,10 +153,11 @@ def read_x12(
             # pyx12 cannot go on past some faults (a segment it cannot place in any loop); the
             # claims before it have been evaluated, the rest of the file cannot be read.
             line = reader.get_cur_line  # a property of pyx12's: the segment it stopped at
+            rest = (f"the claims after record {number} were not read" if number
+                    else "no claim of the file was read")
             yield error_record(source, 0, f"segment {line}",
                                f"cannot read the file from segment {line} on: "
-                               f"{' '.join(str(exc).split())}; the claims after record "
-                               f"{number} were not read")
+                               f"{' '.join(str(exc).split())}; {rest}")
             break
         if node.id != "2300":
             context.update(node)
@@ -216,8 +217,9 @@ class _Problem(NamedTuple):
 
     @property
     def place(self) -> str:
-        where = f"{self.loop} " if self.loop else ""
-        return f"{where}{self.element or self.segment} (segment {self.line})"
+        # Envelope findings can have neither loop nor segment id: no empty place then.
+        parts = (self.loop, self.element or self.segment, f"(segment {self.line})")
+        return " ".join(part for part in parts if part)
 
     def as_error(self, source: str) -> ClaimError:
         return ClaimError(source, 0, None, (FieldIssue(self.place, self.message),))
