@@ -20,6 +20,7 @@ import yaml
 import claimedit
 from claimedit.cli import main
 from claimedit.impact import ImpactReport, diff_claims, load_rules
+from claimedit.limits import MAX_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "claims.jsonl"
@@ -246,14 +247,14 @@ def test_command_line(pack_copy: Path) -> None:
     assert json.loads(run.stdout)["groups"][0]["rules_removed"] == [TC_RULE]
 
 
-def test_changed_claims_and_bounded_example_ids(pack_copy: Path) -> None:
+def test_changed_claims_and_whole_example_ids(pack_copy: Path) -> None:
+    """Example ids are kept whole (the claim model bounds them), so they can be looked up."""
     new = load_rules([str(_switch_off_for_commercial(pack_copy))])
-    long_id = "C" * 500
+    long_id = "C" * MAX_ID
     claims = [_claim(long_id, "commercial", None), _claim("SAME", "medicare", None)]
     report = diff_claims(claimedit.load_engine(), new, claims)
-    assert report.changed_claims == 1 and report.claims == 2
-    [(claim_id, line_id)] = report.groups[0].examples
-    assert len(claim_id or "") == 64 and claim_id.endswith("\u2026") and line_id == "2"
+    assert report.changed_claims == 1 and report.claims == 2 and report.invalid == 0
+    assert report.groups[0].examples == [(long_id, "2")]
     assert report.to_dict()["changed_claims"] == 1
 
 

@@ -206,9 +206,8 @@ class ImpactReport:
         group.payers[payer] = group.payers.get(payer, 0) + 1
         group.months[month] = group.months.get(month, 0) + 1
         if len(group.examples) < self.examples:
-            # ids only, and bounded: a report never carries an unbounded value from the input
-            group.examples.append((_bounded(claim.claim_id),
-                                   None if old.line_id is None else _bounded(old.line_id)))
+            # ids only (bounded by the claim model, MAX_ID): whole, so they can be looked up
+            group.examples.append((claim.claim_id, old.line_id))
         if not flipped:
             return False
         # Breakdowns of the lines whose decision changed: what moves money.
@@ -285,13 +284,6 @@ class ImpactReport:
             "reasons_changed_lines": sum(group.lines for group in self._recoded.values()),
             "reasons_changed": [group.to_dict() for group in self.recoded_groups],
         }
-
-
-_ID_LIMIT = 64
-
-
-def _bounded(value: str) -> str:
-    return value if len(value) <= _ID_LIMIT else value[:_ID_LIMIT - 1] + "\u2026"
 
 
 def _ordered(groups: dict[tuple[Any, ...], Group]) -> list[Group]:
