@@ -263,3 +263,23 @@ def test_charges_in_json_are_in_cents(pack_copy: Path) -> None:
     report = diff_claims(claimedit.load_engine(), new, [_claim("A", "commercial", "40"),
                                                        _claim("B", "commercial", "0.5")])
     assert report.to_dict()["groups"][0]["charge"] == "40.50"
+
+
+def test_an_html_report_that_cannot_be_written_fails_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-folder" / "report.html"
+    assert main(["diff", "--old", "igrt", "--new", "igrt", str(EXAMPLES),
+                 "--html", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert "--html" in captured.err and "cannot write it" in captured.err
+    assert captured.out == ""  # nothing evaluated, nothing reported
+
+
+def test_x12_input_with_a_payer_map(capsys: pytest.CaptureFixture[str]) -> None:
+    """diff reads every format check reads, with check's --payer-map."""
+    pytest.importorskip("pyx12", reason="needs the x12 extra")
+    x12 = ROOT / "tests" / "data" / "igrt_837p.x12"
+    status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", str(x12),
+                                "--payer-map", str(ROOT / "examples" / "payers.yaml"))
+    assert status == 0 and report["claims"] >= 1 and report["changed_lines"] == 0

@@ -220,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
     pack_diff.register(rules_commands)
-    impact.register(commands, _records)
+    impact.register(commands, _records, _payer_map)
     return parser
 
 

@@ -325,8 +325,10 @@ def load_rules(specs: Sequence[str]) -> Engine:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-             records: Callable[..., Iterator[Any]]) -> None:
-    """Add ``claimedit diff``; ``records`` reads the input files as ``claimedit check`` does."""
+             records: Callable[..., Iterator[Any]],
+             payer_map: Callable[[str], Any] | None = None) -> None:
+    """Add ``claimedit diff``; ``records`` reads the input files as ``claimedit check`` does,
+    and ``payer_map`` reads ``--payer-map`` as ``check`` does (when given)."""
     from claimedit.inputs import FORMATS
 
     diff = commands.add_parser(
@@ -353,17 +355,38 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help=f"example claim / line ids per group (default {EXAMPLES})")
     diff.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                       help="input format (default: by file extension, else by content)")
+    if payer_map is not None:
+        diff.add_argument("--payer-map", metavar="FILE", type=payer_map, default=None,
+                          help="YAML: how X12 / FHIR payer information maps to payer types, as "
+                               "for claimedit check (default: the documented mapping)")
     diff.set_defaults(run=lambda args: _command(args, records))
 
 
 def _command(args: argparse.Namespace, records: Callable[..., Iterator[Any]]) -> int:
     old, new = load_rules(args.old), load_rules(args.new)
-    report = ImpactReport(old, new, examples=max(0, args.examples))
+    html = None
+    if args.html:
+        try:  # opened first: a report that cannot be written fails before the long pass
+            html = open(args.html, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            print(f"error: --html {printable(args.html)}: cannot write it: "
+                  f"{exc.strerror or type(exc).__name__}", file=sys.stderr)
+            return 2
+    try:
+        return _run(args, records, ImpactReport(old, new, examples=max(0, args.examples)), html)
+    finally:
+        if html is not None:
+            html.close()
+
+
+def _run(args: argparse.Namespace, records: Callable[..., Iterator[Any]], report: ImpactReport,
+         html: TextIO | None) -> int:
     add, add_error = report.add, report.add_error
+
     def warn(message: str) -> None:  # empty files, duplicate claim ids: said, not counted
         print(f"warning: {printable(message)}", file=sys.stderr)
 
-    for record in records(args.files, args.input_format, None, warn):
+    for record in records(args.files, args.input_format, getattr(args, "payer_map", None), warn):
         item = record.data
         if not isinstance(item, ClaimError):
             item = parse_claim(item, source=record.source, record=record.number)
@@ -372,11 +395,10 @@ def _command(args: argparse.Namespace, records: Callable[..., Iterator[Any]]) ->
             print(f"error: {item}", file=sys.stderr)
             continue
         add(item)
-    if args.html:
+    if html is not None:
         from claimedit.impact_html import write_html
 
-        with open(args.html, "w", encoding="utf-8") as handle:
-            write_html(report, handle)
+        write_html(report, html)
     if args.format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         print()
