@@ -283,3 +283,27 @@ def test_x12_input_with_a_payer_map(capsys: pytest.CaptureFixture[str]) -> None:
     status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", str(x12),
                                 "--payer-map", str(ROOT / "examples" / "payers.yaml"))
     assert status == 0 and report["claims"] >= 1 and report["changed_lines"] == 0
+
+
+def test_html_folds_long_lists(tmp_path: Path) -> None:
+    """Thousands of rules (an NCCI pack) or groups still give a readable page: 25 bars, the rest
+    in one; 200 groups, the rest counted."""
+    from claimedit.impact import Group, Tally
+    from claimedit.impact_html import _groups_table, _top
+    from claimedit.results import Decision
+
+    tallies = []
+    for number in range(40):
+        tally = Tally()
+        for _ in range(40 - number):
+            tally.add(Decimal("1.00"))
+        tallies.append((f"R{number}", tally))
+    folded = _top(tallies, "rules")
+    assert len(folded) == 25 and folded[-1][0] == "16 other rules"
+    assert folded[-1][1].lines == sum(t.lines for _, t in tallies[24:])
+    assert sum(t.charge for _, t in folded) == sum(t.charge for _, t in tallies)
+    groups = [Group(Decision.DENY, Decision.ALLOW, (), (f"R{n}",), ()) for n in range(230)]
+    for group in groups:
+        group.add(None)
+    html = _groups_table(groups)
+    assert html.count("<tr>") == 201 and "30 smaller groups (30 lines)" in html
