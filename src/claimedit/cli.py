@@ -232,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
     policy_tests.register(rules_commands)
     pack_diff.register(rules_commands)
     rules_list.register(rules_commands)
-    impact.register(commands, _records)
+    impact.register(commands, _records, _payer_map)
     return parser
 
 
