@@ -1,6 +1,7 @@
 """The ``claimedit`` command line.
 
-    claimedit check FILE... [--format table|json|jsonl] [--rules PATH] [--input-format F]
+    claimedit check FILE... [--format table|json|jsonl|fhir] [-o FILE] [--rules PATH]
+                    [--input-format F] [--validate] [--progress|--no-progress]
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE...] [--state ST]
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
@@ -13,6 +14,7 @@ written); 2 a usage error, a broken rule pack, a missing extra, or an internal e
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime as dt
 import io
 import json
@@ -26,10 +28,19 @@ from pydantic import ValidationError
 from claimedit import __version__
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
+from claimedit.destination import SameFileError, output
 from claimedit.engine import Engine, InvalidClaimError, load_engine
-from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
+from claimedit.inputs import (
+    FORMATS,
+    HEAD_SIZE,
+    Record,
+    detect_format,
+    read_jsonl,
+    read_records,
+)
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.progress import Progress, wanted
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
@@ -67,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
+    check.add_argument("-o", "--output", metavar="FILE",
+                       help="write the results to FILE (complete when the run ends) instead of "
+                            "stdout")
+    check.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="a progress line on stderr (default: when stderr is a terminal)")
+    check.add_argument("--validate", action="store_true",
+                       help="X12: also run pyx12's 5010 implementation-guide validation and "
+                            "report its findings on the claims (needs the x12 extra; slow)")
     check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
                        help="YAML: how X12 / FHIR payer information maps to payer types "
                             "(overrides of the defaults, see docs/interoperability.md)")
@@ -133,7 +152,8 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    validate: bool = False,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record."""
     for name in files:
@@ -150,11 +170,13 @@ def _records(
             continue
         text: io.TextIOWrapper | None = None
         try:
-            chosen = fmt or detect_format(
-                name, handle.peek(HEAD_SIZE)[:HEAD_SIZE].decode("utf-8", "replace")
-            )
+            chosen = fmt or detect_format(name, _head(handle.peek(HEAD_SIZE)[:HEAD_SIZE]))
             if chosen == "jsonl":
                 yield from read_jsonl(handle, name)
+            elif chosen == "x12":  # bytes: the reader decodes them as the file declares
+                from claimedit.adapters.x12 import read_x12_file
+
+                yield from read_x12_file(handle, name, payer_map, validate=validate)
             else:
                 # utf-8-sig: spreadsheet exports start with a byte-order mark.
                 text = io.TextIOWrapper(handle, "utf-8-sig", newline="")
@@ -170,6 +192,17 @@ def _records(
                 text.detach()
 
 
+def _head(data: bytes) -> str:
+    """The head of a file as text for format detection: UTF-16 when it starts with its
+    byte-order mark or reads ``I\\0S\\0A\\0`` (an X12 file), else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data[: len(data) // 2 * 2].decode("utf-16", "replace")
+    if data.startswith((b"I\x00S\x00A\x00", b"\x00I\x00S\x00A")):
+        encoding = "utf-16-le" if data[0] else "utf-16-be"
+        return data[: len(data) // 2 * 2].decode(encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
 def _unreadable(name: str, reason: str) -> Record:
     issue = FieldIssue("", f"cannot read: {reason}")
     return Record(name, 0, ClaimError(name, 0, None, (issue,)))
@@ -177,16 +210,32 @@ def _unreadable(name: str, reason: str) -> Record:
 
 def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    writer = WRITERS[args.format](sys.stdout, sys.stderr)
+    try:
+        with output(args.output, inputs=args.files) as out:
+            return _check_to(args, engine, out)
+    except SameFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _check_to(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    writer = WRITERS[args.format](out, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
+    progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     # One loop from record to output (no generator between the stages: it is the hot path).
-    for record in _records(args.files, args.input_format, args.payer_map):
+    for record in _records(args.files, args.input_format, args.payer_map, args.validate):
+        if progress is not None:
+            progress.update(record.source, invalid=isinstance(record.data, ClaimError))
         item = record.data
         if not isinstance(item, ClaimError):
             item = parse_claim(item, source=record.source, record=record.number)
             if not isinstance(item, ClaimError):
                 item = evaluate(item)
+                if record.notes:  # lines the reader left out, said on the claim's result
+                    item = item._replace(notes=record.notes)
         write(item)
+    if progress is not None:
+        progress.close()
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 

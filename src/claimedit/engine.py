@@ -319,7 +319,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return _new_result(ClaimResult, (
-            claim.claim_id, payer, state, tuple(results), self._provenance,
+            claim.claim_id, payer, state, tuple(results), self._provenance, (),
         ))
 
     # -- what is in force ----------------------------------------------------------------------
