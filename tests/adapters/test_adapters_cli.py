@@ -67,15 +67,17 @@ def test_check_a_malformed_837_reports_the_record_and_segment_and_goes_on() -> N
 def test_check_fhir_bundle_from_stdin_detected_by_content(engine: claimedit.Engine) -> None:
     text = (DATA / "fhir_bundle_claims.json").read_text(encoding="utf-8")
     done = run("check", "-", "--format", "jsonl", stdin=text)
-    assert done.returncode == 1  # two Claims in the Bundle are broken
+    assert done.returncode == 1  # a Claim in the Bundle has no items
     printed = [json.loads(line) for line in done.stdout.splitlines()]
     expected = []
     for record in fhir.read_fhir([text], "-"):
         if isinstance(record.data, ClaimError):
             expected.append({"error": record.data.to_dict()})
         else:
-            expected.append(engine.evaluate(record.data).to_dict())
+            result = engine.evaluate(record.data)._replace(notes=record.notes)
+            expected.append(result.to_dict())
     assert printed == expected
+    assert "item[1].productOrService" in printed[3]["notes"][0]["field"]  # B-4's drug item
     assert "Bundle.entry[5].resource.item: the Claim has no items" in done.stderr
 
 
@@ -91,8 +93,9 @@ def test_check_format_fhir_prints_claim_responses() -> None:
     denied = responses[0].item[1]
     assert denied.itemSequence == 2
     assert [c.code for c in denied.adjudication[0].category.coding] == ["deny"]
-    assert [c.code for c in denied.adjudication[1].reason.coding] == [
-        "96", "N56", "IGRT-MEDICARE-77387"]
+    assert [c.code for c in denied.adjudication[1].reason.coding] == ["96"]
+    assert [e.valueCoding.code for e in denied.adjudication[1].extension] == [
+        "IGRT-MEDICARE-77387", "N56"]
 
 
 def test_the_core_imports_none_of_the_extras() -> None:
