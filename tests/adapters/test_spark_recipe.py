@@ -15,10 +15,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from test_frame_adapter import RESULT_COLUMNS, check, example_rows  # this folder, on sys.path
 
 import claimedit
-
-from test_frame_adapter import RESULT_COLUMNS, check, example_rows  # this folder, on sys.path
 
 pytestmark = [
     pytest.mark.spark,
