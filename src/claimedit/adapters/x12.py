@@ -124,6 +124,7 @@ def reader_options(payer_map: PayerMap) -> dict[str, Any]:
 
 # --- reading: segments --------------------------------------------------------------------------
 
+_BATCH = 256  # segments handed over at a time: few generator steps, a small young heap
 CHUNK_SIZE = 1 << 20
 """Characters (or bytes) read at a time from a file object: memory stays flat whatever the size
 of the file (X12 often comes as one line of many megabytes)."""
@@ -165,9 +166,9 @@ class _Fault(NamedTuple):
 
 
 class _Segments:
-    """The segments of a stream of text chunks: ``(number, elements)`` tuples, or a
-    :class:`_Fault`. Delimiters come from each ISA; :attr:`component` is the current
-    interchange's component separator."""
+    """The segments of a stream of text chunks, in lists (a list per chunk read): each a
+    ``(number, elements)`` tuple or a :class:`_Fault`. Delimiters come from each ISA;
+    :attr:`component` is the current interchange's component separator."""
 
     def __init__(self, chunks: Iterator[str]) -> None:
         self._chunks = chunks
@@ -185,7 +186,7 @@ class _Segments:
             return buffer, False
         return buffer + chunk, True
 
-    def __iter__(self) -> Iterator[tuple[int, list[str]] | _Fault]:
+    def __iter__(self) -> Iterator[list[tuple[int, list[str]] | _Fault]]:
         buffer = ""
         more = True
         while True:
@@ -208,13 +209,13 @@ class _Segments:
                     self.interchanges += 1
                     self.headless = False
                     self.number += 1
-                    yield self.number, elements
+                    yield [(self.number, elements)]
                     buffer, more = yield from self._interchange(buffer[rest_at:], term, more)
                     continue
                 self.number += 1
-                yield _Fault(self.number, "ISA",
-                             "an ISA segment whose delimiters cannot be read (16 elements, then "
-                             "the component separator ISA16 and the segment terminator)")
+                yield [_Fault(self.number, "ISA",
+                              "an ISA segment whose delimiters cannot be read (16 elements, "
+                              "then the component separator ISA16 and the segment terminator)")]
                 buffer = buffer[3:]
                 reported = True
             elif buffer[:2] in ("GS", "ST") and len(buffer) > 2 and not buffer[2].isalnum() \
@@ -225,10 +226,10 @@ class _Segments:
                 if guessed is not None:
                     self.headless = True
                     self.interchanges += 1
-                    yield _Fault(self.number + 1, "ISA",
-                                 "no readable ISA interchange header before this segment: the "
-                                 "delimiters are guessed from the GS, the claims are named but "
-                                 "not decided", False)
+                    yield [_Fault(self.number + 1, "ISA",
+                                  "no readable ISA interchange header before this segment: the "
+                                  "delimiters are guessed from the GS, the claims are named but "
+                                  "not decided", False)]
                     self.element = buffer[2]
                     buffer, more = yield from self._interchange(buffer, guessed, more)
                     continue
@@ -244,47 +245,65 @@ class _Segments:
             if not reported:
                 self.number += 1
                 where = "the start of the file" if not self.interchanges else "an IEA"
-                yield _Fault(self.number, "ISA",
-                             f"text that is not an X12 interchange after {where}"
-                             + ("" if found is not None else " up to the end of the file"))
+                yield [_Fault(self.number, "ISA",
+                              f"text that is not an X12 interchange after {where}"
+                              + ("" if found is not None else " up to the end of the file"))]
             if found is None:
                 return
             buffer = buffer[found.start():]
 
     def _interchange(
         self, buffer: str, term: str, more: bool,
-    ) -> Generator[tuple[int, list[str]] | _Fault, None, tuple[str, bool]]:
+    ) -> Generator[list[tuple[int, list[str]] | _Fault], None, tuple[str, bool]]:
         """The segments of one interchange, up to its IEA (or a new ISA, or the end of the
-        input); returns the unread text and whether more input may come."""
+        input), a list per chunk read (one generator step per chunk, not per segment: this is
+        the hot loop); returns the unread text and whether more input may come."""
         element = self.element
         strip = "".join(c for c in "\ufeff \t\r\n" if c not in (element, term))
+        number = self.number
         while True:
             parts = buffer.split(term)
             buffer = parts.pop()
+            out: list[tuple[int, list[str]] | _Fault] = []
+            append = out.append
             for position, part in enumerate(parts):
                 segment = part.strip(strip)
                 if segment[:3] == "ISA" and len(segment) > 3 and not segment[3].isalnum():
                     # A new interchange (its IEA lost, or none before it): its own delimiters
                     # may differ, so the rest is read again from its ISA.
+                    self.number = number
+                    yield out
                     return term.join([*parts[position:], buffer]), more
-                self.number += 1
+                number += 1
                 if not segment:
-                    yield _Fault(self.number, "", "an empty segment (two segment terminators "
-                                                  "in a row)")
+                    append(_Fault(number, "", "an empty segment (two segment terminators in a "
+                                              "row)"))
                     continue
                 elements = segment.split(element)
-                yield self.number, elements
+                append((number, elements))
                 if elements[0] == "IEA":
+                    self.number = number
+                    yield out
                     return term.join([*parts[position + 1:], buffer]), more
+                if len(out) == _BATCH:
+                    self.number = number
+                    yield out
+                    out = []
+                    append = out.append
             if not more:
                 tail = buffer.strip(strip)
                 if tail:
                     # The last segment has no terminator: read it, and say so.
-                    self.number += 1
-                    yield _Fault(self.number, "", "the file ends without a segment terminator "
-                                                  "after its last segment", False)
-                    yield self.number, tail.split(element)
+                    number += 1
+                    append(_Fault(number, "", "the file ends without a segment terminator "
+                                              "after its last segment", False))
+                    append((number, tail.split(element)))
+                self.number = number
+                yield out
                 return "", False
+            self.number = number
+            if out:
+                yield out
             buffer, more = self._more(buffer)
 
     def _headless(self, buffer: str) -> str | None:
@@ -574,6 +593,7 @@ class _Reader:
         self.decoding = faults  # filled when the input stops decoding
         self.findings: dict[int, list[FieldIssue]] = {}  # a validator's, by segment number
         self.at_end = False
+        self.current = 0  # the number of the last segment outside the service-line hot path
         self.filing_indicators = filing_indicators
         self.segments = segments
         self.record = 0
@@ -593,8 +613,14 @@ class _Reader:
                                                  (FieldIssue(place, message),)))
 
     def read(self) -> Iterator[Record]:
-        for item in self.segments:
-            if isinstance(item, _Fault):
+        for batch in self.segments:
+            yield from self._batch(batch)
+        yield from self._end_of_file()
+
+    def _batch(self, batch: list[tuple[int, list[str]] | _Fault]) -> Iterator[Record]:
+        for item in batch:
+            if item.__class__ is _Fault:
+                assert isinstance(item, _Fault)
                 self.st_skipped += item.numbered  # not a segment the sender counted in SE01
                 place = f"{item.place} (segment {item.segment})".lstrip()
                 if self.claim is not None:
@@ -602,7 +628,7 @@ class _Reader:
                 else:
                     yield self.file_error(place, item.message)
                 continue
-            number, elements = item
+            number, elements = item  # type: ignore[misc]  # a segment: not a _Fault
             seg_id = elements[0]
             claim = self.claim
             if seg_id in ("LX", "SV1", "SV2", "DTP") and claim is not None:
@@ -626,6 +652,7 @@ class _Reader:
                 else:
                     self._service(claim, number, seg_id, elements)
                 continue
+            self.current = number  # the segment that may close a claim (see _finish)
             if seg_id in ("ISA", "IEA", "GS", "GE", "ST", "SE"):
                 yield from self._envelope(number, seg_id, elements)
                 continue
@@ -654,7 +681,6 @@ class _Reader:
                 self._in_claim(claim, number, seg_id, elements)
             else:
                 self._header(number, seg_id, elements)
-        yield from self._end_of_file()
 
     # --- envelope ----------------------------------------------------------------------------
 
@@ -965,7 +991,7 @@ class _Reader:
         self.loop = "2000"
         if self.findings:
             # A validator's findings on the claim's segments (up to the one that closed it).
-            last = self.segments.number - (0 if self.at_end else 1)
+            last = self.segments.number if self.at_end else self.current - 1
             for number in range(claim.number, last + 1):
                 claim.issues.extend(self.findings.pop(number, ()))
         try:

@@ -86,7 +86,7 @@ def _normalised(source: Any, out: IO[str]) -> None:
     segments = _Segments(_text_chunks(source, faults))
     written = 0
     terminator = "~"
-    for item in segments:
+    for item in (item for batch in segments for item in batch):
         if isinstance(item, _Fault):
             continue  # the reader reports these; pyx12 would only stop at them
         number, elements = item
