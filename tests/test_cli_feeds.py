@@ -123,3 +123,21 @@ def test_validate_attaches_pyx12_findings_to_the_claims(
     assert main(["check", str(DATA / "lfh_837p_a2_example1.837"), "--format", "jsonl",
                  "--validate"]) in (EXIT_OK, EXIT_INVALID)
     assert "Map not found" not in capsys.readouterr().err
+
+
+def test_an_837_cut_in_half_decides_what_came_before_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = P837.read_text(encoding="ascii")
+    path = tmp_path / "cut.x12"
+    half = text.index("SV1*HC:G6001:TC")  # about half way, inside claim P-1004
+    path.write_text(text[:half], encoding="ascii")
+    assert main(["check", str(path), "--format", "jsonl"]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    printed = [json.loads(line) for line in captured.out.splitlines()]
+    assert [p["claim_id"] for p in printed if "error" not in p] == ["P-1001", "P-1002", "P-1003"]
+    errors = [p["error"] for p in printed if "error" in p]
+    assert errors[0]["claim_id"] == "P-1004"
+    assert any("cut off" in issue["reason"] for issue in errors[0]["issues"])
+    assert [e["issues"][0]["field"].split()[0] for e in errors[1:]] == ["SE", "GE", "IEA"]
+    assert "record 4 (claim P-1004)" in captured.err
