@@ -50,7 +50,8 @@ def test_check_837p_and_837i_as_json(engine: claimedit.Engine) -> None:
     # The revenue-code-only line of I-3002 is not evaluated, and its result says so.
     assert printed["results"][8]["notes"] == [{
         "field": "2400[3] SV202 (segment 54)",
-        "reason": "revenue code '0250' without a HCPCS code: the line is not evaluated"}]
+        "reason": "revenue code '0250' without a HCPCS code: the line is not evaluated",
+        "type": "not_evaluated"}]
     assert printed["summary"]["claims"] == 10 and printed["errors"] == []
 
 

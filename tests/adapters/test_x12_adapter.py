@@ -133,6 +133,7 @@ def test_837i_service_lines_the_statement_date_fallback_and_revenue_only_lines()
     [note] = records[1].notes
     assert note.field == "2400[3] SV202 (segment 54)"
     assert note.reason == "revenue code '0250' without a HCPCS code: the line is not evaluated"
+    assert note.type == x12.NOT_EVALUATED
     assert found["I-3003"]["lines"][3] == {"line_id": "4", "code": "G6002", "units": 2,
                                            "date_of_service": "2025-09-16", "charge": "120"}
 
@@ -305,7 +306,7 @@ def test_the_samples_read_as_their_authors_meant_them() -> None:
     assert isinstance(example11, ClaimError)
     assert example11.claim_id == "ABC123-RI"
     assert ("2400[1] SV101 (segment 32)", "'HC>E0570>RR': components separated by '>' where "
-            "ISA16 declares ':'") in [tuple(issue) for issue in example11.issues]
+            "ISA16 declares ':'") in [(issue.field, issue.reason) for issue in example11.issues]
 
 
 def _envelope(text: str, *, element: str = "*", component: str = ":", terminator: str = "~",

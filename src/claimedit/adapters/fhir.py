@@ -282,7 +282,8 @@ def _document(document: Any, source: str, line: int | None, options: _Options) -
         return
     if kind != "Bundle":
         yield error_record(source, line or 1, "resourceType",
-                     f"{kind or 'no resourceType'} is not a Claim or a Bundle of Claims")
+                     f"{kind} is not a Claim or a Bundle of Claims" if kind else
+                     "missing: expected a Claim or a Bundle of Claims")
         return
     entries = document.get("entry") or []
     if not isinstance(entries, list):
@@ -370,7 +371,7 @@ def _claim(
             notes.append(FieldIssue(f"{at}.productOrService",
                                     "no CPT or HCPCS coding (systems: "
                                     f"{', '.join(options.procedure_systems)}): the item is not "
-                                    "evaluated"))
+                                    "evaluated", "not_evaluated"))
             continue
         k = len(lines)
         line: dict[str, Any] = {"line_id": str(item.sequence), "code": code}

@@ -443,6 +443,8 @@ def check_encoding(handle: IO[bytes]) -> str | None:
 # --- reading: loops and claims ------------------------------------------------------------------
 
 _PROFESSIONAL, _INSTITUTIONAL = "005010X222", "005010X223"
+NOT_EVALUATED = "not_evaluated"
+"""The ``type`` of a note on a line the reader left out (no CPT/HCPCS code to judge)."""
 _HCPCS_QUALIFIER = "HC"  # X12 element 235: HCPCS codes, CPT included (Level I)
 
 
@@ -1087,7 +1089,7 @@ class _Reader:
                 revenue = sv[1] if len(sv) > 1 else ""
                 notes.append(FieldIssue(f"{at} SV202 (segment {n})",
                                         f"revenue code {_shown(revenue)} without a HCPCS code: "
-                                        "the line is not evaluated"))
+                                        "the line is not evaluated", NOT_EVALUATED))
                 return None
             issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code"))
             return None
@@ -1104,7 +1106,8 @@ class _Reader:
             else:
                 notes.append(FieldIssue(f"{at} {name}-1 (segment {n})",
                                         f"procedure code qualifier {_shown(qualifier)}: not a "
-                                        "CPT/HCPCS code (HC), the line is not evaluated"))
+                                        "CPT/HCPCS code (HC), the line is not evaluated",
+                                        NOT_EVALUATED))
             return None
         values: dict[str, Any] = {"code": parts[1]}
         if line.lx is not None:
@@ -1284,13 +1287,38 @@ def _amount(amount: Decimal | None) -> str:
     return text
 
 
-def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance:
+def _line_charge(charge: object) -> Decimal | None:
+    """The ``charge`` argument as a money amount, checked where it is passed (not later, when a
+    segment is written): a Decimal, an int or a decimal string, >= 0, at most 2 decimals."""
+    if charge is None:
+        return None
+    if isinstance(charge, bool) or not isinstance(charge, Decimal | int | str):
+        why = "a binary float cannot hold cents exactly" if isinstance(charge, float) else \
+            f"not a {type(charge).__name__}"
+        raise TypeError(f"charge: pass a Decimal, an int or a decimal string such as '100.00' "
+                        f"({why})")
+    try:
+        amount = Decimal(charge.strip() if isinstance(charge, str) else charge)
+    except ArithmeticError:
+        raise ValueError("charge: not a decimal amount (such as '100.00')") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("charge: a line's charge is a finite amount, 0 or more")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("charge: at most 2 decimal places (cents)")
+    return amount
+
+
+def remittance(line: LineResult, *, charge: Decimal | int | str | None = None) -> Remittance:
     """The 835-style adjustments of one line: a CAS adjustment per reason, LQ*HE remarks.
 
     A bundled or denied line pays nothing, so when ``charge`` (the line's billed amount, SV102
     or SV203) is given the adjustment of the deciding reason (the first whose decision is the
     line's, as the ``frame`` adapter's ``carc``) carries all of it and the others 0, and the line
     balances (charge - adjustments = 0 paid). Without it the amounts are left open (None).
+    ``charge`` is a :class:`~decimal.Decimal`, an ``int`` or a decimal string (``"180.00"``);
+    a float, a negative amount or fractions of a cent raise at the call (TypeError /
+    ValueError naming ``charge``).
     An allowed line has no adjustment from claimedit (were an ``allow`` edit to fire, its
     adjustment would carry 0).
 
@@ -1304,6 +1332,7 @@ def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance
     """
     # The charge goes to the reason that decided the line: on a line denied by one edit and
     # bundled by another, the money is adjusted for the denial, whatever the rule ids' order.
+    charge = _line_charge(charge)
     deciding = None if line.decision is Decision.ALLOW else next(
         (i for i, reason in enumerate(line.reasons) if reason.decision is line.decision), 0)
     adjustments = []
