@@ -266,30 +266,35 @@ class _Segments:
             buffer = parts.pop()
             out: list[tuple[int, list[str]] | _Fault] = []
             append = out.append
+            count = 0
             for position, part in enumerate(parts):
                 segment = part.strip(strip)
-                if segment[:3] == "ISA" and len(segment) > 3 and not segment[3].isalnum():
+                if not segment:
+                    number += 1
+                    append(_Fault(number, "", "an empty segment (two segment terminators in a "
+                                              "row)"))
+                    continue
+                elements = segment.split(element)
+                seg_id = elements[0]
+                if seg_id[:3] == "ISA" and (len(seg_id) == 3 or not seg_id[3].isalnum()):
                     # A new interchange (its IEA lost, or none before it): its own delimiters
                     # may differ, so the rest is read again from its ISA.
                     self.number = number
                     yield out
                     return term.join([*parts[position:], buffer]), more
                 number += 1
-                if not segment:
-                    append(_Fault(number, "", "an empty segment (two segment terminators in a "
-                                              "row)"))
-                    continue
-                elements = segment.split(element)
                 append((number, elements))
-                if elements[0] == "IEA":
+                if seg_id == "IEA":
                     self.number = number
                     yield out
                     return term.join([*parts[position + 1:], buffer]), more
-                if len(out) == _BATCH:
+                count += 1
+                if count == _BATCH:
                     self.number = number
                     yield out
                     out = []
                     append = out.append
+                    count = 0
             if not more:
                 tail = buffer.strip(strip)
                 if tail:
