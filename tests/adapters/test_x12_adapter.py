@@ -7,6 +7,7 @@ import codecs
 import datetime as dt
 import io
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -562,3 +563,35 @@ def test_every_line_of_the_fixtures_has_remittance_data(path: Path,
             assert [(a.group_code, a.carc) for a in remit.adjustments] == [
                 (r.group_code, r.carc) for r in result_line.reasons]
             assert bool(remit.adjustments) == (result_line.decision is not Decision.ALLOW)
+
+
+def _synthetic_837(claims: int) -> Iterator[str]:
+    """An 837P of ``claims`` claims as chunks made on the fly (never the whole text at once)."""
+    template = P837.read_text(encoding="ascii")
+    head = template[:template.index("HL*2*1*22*0")]
+    body = template[template.index("HL*2*1*22*0"):template.index("HL*3*1*22*0")]
+    yield head
+    segments = head.count("~") - 2  # from ST on
+    for k in range(claims):
+        # Claim ids repeat: pydantic-core keeps a bounded cache of the strings it has seen, and
+        # this test is about the reader's memory.
+        yield body.replace("HL*2*1*22*0", f"HL*{k + 2}*1*22*0").replace("P-1001", f"M-{k % 50}")
+        segments += body.count("~")
+    yield f"SE*{segments + 1}*0001~\nGE*1*101~\nIEA*1*000000101~\n"
+
+
+def test_memory_stays_flat_whatever_the_number_of_claims() -> None:
+    """One claim is held at a time: ten times the claims, about the same peak."""
+    import tracemalloc
+
+    peaks = []
+    for claims in (200, 2000):
+        tracemalloc.start()
+        count = 0
+        for record in x12.read_x12(_synthetic_837(claims), "big.x12"):
+            assert not isinstance(record.data, ClaimError), record.data
+            count += 1
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == claims * 2  # the template's subscriber loop holds two claims
+    assert peaks[1] < peaks[0] * 1.5, peaks

@@ -514,6 +514,9 @@ class _Context:
         self.filing: tuple[str | None, str] = (None, "2000B SBR09")
         self.patient: tuple[str | None, str] = (None, "2010BA NM109")
         self.hl_levels: dict[str, str] = {}
+        """The latest HL id of each level (20, 22, 23): an 837's hierarchy is written in order,
+        so a subscriber's parent is the latest billing provider, a patient's the latest
+        subscriber. Three entries, whatever the size of the transaction."""
         self.damage: str | None = None
         """Set when the hierarchy above the next claims was damaged (a message)."""
 
@@ -858,15 +861,20 @@ class _Reader:
         problem = None
         if expected_parent == "?":
             problem = f"HL03 level {_shown(level)} is not 20, 22 or 23"
-        elif not hl_id or hl_id in context.hl_levels:
+        elif not hl_id or hl_id in context.hl_levels.values():
             problem = "HL01 is missing or repeats an earlier HL's id"
-        elif expected_parent is not None and context.hl_levels.get(parent) != expected_parent:
-            problem = f"HL02 does not name a level-{expected_parent} HL before it"
+        elif expected_parent is not None and context.hl_levels.get(expected_parent) != parent:
+            problem = f"HL02 does not name the level-{expected_parent} HL before it"
         if problem is not None:
             self.loop = "2000"
             context.damage = f"the HL at segment {number} is damaged: {problem}"
             return
-        context.hl_levels[hl_id] = level
+        context.hl_levels[level] = hl_id
+        if level == "20":  # a new billing provider: its subscribers and patients are to come
+            context.hl_levels.pop("22", None)
+            context.hl_levels.pop("23", None)
+        elif level == "22":
+            context.hl_levels.pop("23", None)
         if level == "20":
             self.loop = "2000A"
             context.damage = None
@@ -931,7 +939,7 @@ class _Reader:
             problem = "the interchange has no readable ISA header: its delimiters are guesses"
         elif self.st is None:
             problem = "the claim is outside any transaction (no ST before it)"
-        if problem is None and "22" not in context.hl_levels.values():
+        if problem is None and "22" not in context.hl_levels:
             problem = "the claim has no subscriber loop (HL level 22) above it"
         if problem is not None:
             claim.issues.append(FieldIssue(f"2300 CLM (segment {number})",
