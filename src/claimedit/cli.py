@@ -1,7 +1,8 @@
 """The ``claimedit`` command line.
 
-    claimedit check FILE... [--format table|json|jsonl|fhir] [--input-format F] [--rules PACK]...
-                    [--overlay ST.yaml] [--payer-map FILE]
+    claimedit check FILE... [--format table|json|jsonl|fhir] [-o FILE] [--input-format F]
+                    [--rules PACK]... [--overlay ST.yaml] [--payer-map FILE] [--validate]
+                    [--progress|--no-progress]
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE]... [--state ST]
     claimedit rules check [PACK] [--overlay ST.yaml]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PACK]... [--json]
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import codecs
 import datetime as dt
 import functools
 import io
@@ -48,6 +50,7 @@ from pydantic import ValidationError
 from claimedit import __version__, impact, pack_diff, policy_tests, rules_list
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
+from claimedit.destination import SameFileError, output
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import (
     FORMATS,
@@ -69,6 +72,7 @@ from claimedit.pack import (
     packaged_rules_path,
     resolve_pack,
 )
+from claimedit.progress import Progress, wanted
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
@@ -173,6 +177,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
+    check.add_argument("-o", "--output", metavar="FILE",
+                       help="write the results to FILE, whole when the run ends (default: "
+                            "stdout)")
+    check.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="a progress line on stderr (default: when stderr is a terminal)")
+    check.add_argument("--validate", action="store_true",
+                       help="X12: also run pyx12's 5010 implementation-guide validation and "
+                            "report its findings on the claims (needs the x12 extra; slow)")
     check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
                        help="YAML: how X12 / FHIR payer information maps to payer types "
                             "(overrides of the defaults, see docs/interoperability.md)")
@@ -232,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     policy_tests.register(rules_commands)
     pack_diff.register(rules_commands)
     rules_list.register(rules_commands)
-    impact.register(commands, _records)
+    impact.register(commands, _records, _payer_map)
     return parser
 
 
@@ -297,10 +309,13 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None]
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    warn: Callable[[str], None] | None = None, *, validate: bool = False,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record, a
-    reader that fails mid-file ends that file with one error record, and the next file is read."""
+    reader that fails mid-file ends that file with one error record, and the next file is read.
+    ``warn`` hears of files with no records (default: a ``warning:`` line on stderr)."""
+    warn = warn or _warn_on_stderr
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
@@ -319,9 +334,13 @@ def _records(
         chosen = fmt
         try:
             head = handle.peek(HEAD_SIZE)[:HEAD_SIZE]
-            chosen = fmt or detect_format(name, head.decode("utf-8", "replace"))
+            chosen = fmt or detect_format(name, _head(head))
             records: Iterator[Record]
-            if chosen == "jsonl":
+            if chosen == "x12":  # bytes: the reader decodes them as the file declares
+                from claimedit.adapters.x12 import read_x12_file
+
+                records = read_x12_file(handle, name, payer_map, validate=validate)
+            elif chosen == "jsonl":
                 records = read_jsonl(bounded_lines(handle), name)
             elif chosen == "csv":
                 records = read_csv(bounded_lines(handle), name)
@@ -339,6 +358,8 @@ def _records(
                 except (OSError, UnicodeDecodeError) as exc:
                     yield _unreadable(name, count + 1, str(exc))
                     break
+                except MissingExtraError:
+                    raise  # --validate without the x12 extra: a usage error (exit status 2)
                 except Exception as exc:  # (a reader's bug must not end the run)
                     error = _internal(name, count + 1, None, exc, f"reading this {chosen} file; "
                                       "the rest of the file was not read")
@@ -362,6 +383,21 @@ def _records(
             warn(f"{printable(name)}: {what}")
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {printable(message)}", file=sys.stderr)
+
+
+def _head(data: bytes) -> str:
+    """The head of a file as text for format detection: UTF-16 when it starts with its
+    byte-order mark or reads ``I\\0S\\0A\\0`` (an X12 file), else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data[: len(data) // 2 * 2].decode("utf-16", "replace")
+    if data.startswith((b"I\x00S\x00A\x00", b"\x00I\x00S\x00A")):
+        encoding = "utf-16-le" if data[0] else "utf-16-be"
+        return data[: len(data) // 2 * 2].decode(encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
 def _unreadable(name: str, number: int, reason: str) -> Record:
     issue = FieldIssue("", f"cannot read: {cap_reason(reason)}", "unreadable")
     return Record(name, number, ClaimError(name, number, None, (issue,)))
@@ -377,25 +413,42 @@ def _internal(source: str, number: int, claim_id: Any, exc: Exception, stage: st
 
 def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    writer = WRITERS[args.format](sys.stdout, sys.stderr)
+    try:
+        with output(args.output, inputs=args.files) as out:
+            return _check_to(args, engine, out)
+    except SameFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _check_to(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    writer = WRITERS[args.format](out, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
     duplicates = _DuplicateClaims(writer.warn)
     seen = duplicates.seen
+    progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     # One loop from record to output (no generator between the stages: it is the hot path).
-    for record in _records(args.files, args.input_format, args.payer_map, writer.warn):
+    for record in _records(args.files, args.input_format, args.payer_map, writer.warn,
+                           validate=args.validate):
+        if progress is not None:
+            progress.update(record.source, invalid=isinstance(record.data, ClaimError))
         item = record.data
         try:
             if not isinstance(item, ClaimError):
                 item = parse_claim(item, source=record.source, record=record.number)
                 if not isinstance(item, ClaimError):
                     item = evaluate(item)
+                    if record.notes:  # lines the reader left out, said on the claim's result
+                        item = item._replace(notes=record.notes)
             if item.claim_id is not None and not seen(item.claim_id) \
                     and not _split_claim(item):
                 duplicates.report(record.source, record.number, item.claim_id)
             write(item)
         except Exception as exc:  # (one record's failure must not end the run)
             write(_internal(record.source, record.number, _claim_id(item), exc,
-                            "deciding this record"))
+                            "deciding or writing this record"))
+    if progress is not None:
+        progress.close()
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 

@@ -425,7 +425,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return new_claim_result((
-            claim.claim_id, claim.payer, state, tuple(results), self._provenance,
+            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (),
         ))
 
     # -- what is in force ----------------------------------------------------------------------

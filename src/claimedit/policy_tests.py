@@ -517,17 +517,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     test.add_argument("--overlay", action="append", default=[], metavar="FILE",
                       help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
     test.add_argument("-v", "--verbose", action="store_true", help="list every case, passed too")
+    test.add_argument("--junit-xml", metavar="FILE",
+                      help="also write a JUnit XML report (for CI servers)")
     test.set_defaults(run=_command)
 
 
 def _command(args: argparse.Namespace) -> int:
     packs = [resolve_pack(spec) for spec in args.packs] or list(packaged_packs().values())
     ok = True
+    reports = []
     for number, pack in enumerate(packs):
         if number:
             print(file=sys.stdout)
         # A broken pack or case file raises RulePackError: the CLI prints every problem, exit 2.
         report = run_pack_tests(pack, overlays=args.overlay)
         write_report(report, sys.stdout, verbose=args.verbose)
+        reports.append(report)
         ok &= report.ok
+    if args.junit_xml:
+        from claimedit.junit import write_junit
+
+        with open(args.junit_xml, "wb") as handle:
+            write_junit(reports, handle)
     return 0 if ok else 1

@@ -249,6 +249,9 @@ class ClaimResult(NamedTuple):
     state: str | None
     lines: tuple[LineResult, ...]
     provenance: Provenance
+    notes: tuple[FieldIssue, ...] = ()
+    """What the reader left out of the claim and says so (a service line without a CPT/HCPCS
+    code, not evaluated): place in the source format and why. In JSON only when there are some."""
 
     @property
     def decision(self) -> Decision:
@@ -267,7 +270,7 @@ class ClaimResult(NamedTuple):
             "state": self.state,
             "lines": [line.to_dict() for line in self.lines],
             "provenance": self.provenance.to_dict(),
-        }
+        } | ({"notes": [note._asdict() for note in self.notes]} if self.notes else {})
 
     def to_json(self) -> str:
         """Compact JSON of :meth:`to_dict` (the same text as ``json.dumps(result.to_dict(),
@@ -283,9 +286,11 @@ class ClaimResult(NamedTuple):
         """
         lines = ",".join([_line_json(line) for line in self.lines])
         state = "null" if self.state is None else _string(self.state)
+        notes = "" if not self.notes else ',"notes":' + json.dumps(
+            [note._asdict() for note in self.notes], separators=(",", ":"))
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'
-                f'"provenance":{_OBJECT_JSON[self.provenance]}}}')
+                f'"provenance":{_OBJECT_JSON[self.provenance]}{notes}}}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
@@ -296,6 +301,7 @@ class ClaimResult(NamedTuple):
             state=data["state"],
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
             provenance=Provenance.from_dict(data["provenance"]),
+            notes=tuple(FieldIssue(**note) for note in data.get("notes", ())),
         )
 
 
@@ -368,7 +374,8 @@ new_line_result: Callable[[tuple[Any, ...]], LineResult] = partial(tuple.__new__
 reviewed))``."""
 new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new__, ClaimResult)
 """Build a :class:`ClaimResult` from a tuple of all its fields in order:
-``new_claim_result((claim_id, payer, state, lines, provenance))``."""
+``new_claim_result((claim_id, payer, state, lines, provenance, notes))`` (``notes`` ``()`` when
+the reader left nothing out)."""
 
 
 class FieldIssue(NamedTuple):

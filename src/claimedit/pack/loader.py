@@ -316,19 +316,21 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         # the same rules give the same hash wherever the payer keeps the file.
         name, hash_name = str(extra), f"states/{extra.name}"
         if hash_name in hash_names.values():
-            out.add(name, None, "", f"the pack already has an overlay {hash_name}")
+            out.add(name, None, "", f"the pack already has an overlay {hash_name}",
+                    "overlay_duplicate")
         elif not extra.is_file():
-            out.add(name, None, "", "no such overlay file")
+            out.add(name, None, "", "no such overlay file", "file_missing")
         else:
             paths[name] = extra
             hash_names[name] = hash_name
             overlay_names.append(name)
     for required in ("pack.yaml", "codes.yaml"):
         if required not in paths:
-            out.add(required, None, "", f"missing: every pack needs {required}")
+            out.add(required, None, "", f"missing: every pack needs {required}", "file_missing")
     edit_files = [name for name in paths if name.startswith("edits/")]  # sorted: load order
     if not edit_files:
-        out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml")
+        out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml",
+                "file_missing")
 
     parsed: dict[str, tuple[Any, LineMap]] = {}
     for name, file_path in paths.items():
@@ -372,7 +374,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
     ]
     states = [overlay.state for overlay in state_overlays]
     for state in sorted({state for state in states if states.count(state) > 1}):
-        out.add("states/", None, "", f"more than one overlay for state {state}")
+        out.add("states/", None, "", f"more than one overlay for state {state}",
+                "overlay_duplicate")
 
     if out.problems or meta is None:
         raise RulePackError(str(root), out.problems)
@@ -450,22 +453,24 @@ def _load_overlay(
     stem = Path(name).stem.upper()
     if overlay.state != stem:
         out.add(name, lines.locate(("state",))[0], "state",
-                f"state {overlay.state} does not match the file name {Path(name).name}")
+                f"state {overlay.state} does not match the file name {Path(name).name}",
+                "overlay_state_mismatch")
     for index, rule_id in enumerate(overlay.disable):
         if rule_id not in base_ids:
             out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
-                    f"no edit {rule_id!r} in the pack to switch off")
+                    f"no edit {quote(rule_id)} in the pack to switch off", "overlay_unknown_id")
         if any(edit.id == rule_id for edit in overlay.replace):
             out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
                     f"{rule_id} is both switched off and replaced: the replacement would never "
-                    "apply; keep one")
+                    "apply; keep one", "overlay_conflict")
     for section, must_exist in (("replace", True), ("add", False)):
         for index, edit in enumerate(getattr(overlay, section)):
             if (edit.id in base_ids) != must_exist:
                 why = "no edit with this id in the pack to replace" if must_exist else \
                     "the pack has an edit with this id: list it under replace"
                 out.add(name, lines.locate((section, index, "id"))[0], f"{section}.{index}.id",
-                        f"{edit.id}: {why}")
+                        f"{edit.id}: {why}",
+                        "overlay_unknown_id" if must_exist else "overlay_conflict")
     source = f"state:{overlay.state}"
     replace, add = (
         _resolve(out, name, lines, section, list(enumerate(getattr(overlay, section))),
@@ -511,7 +516,8 @@ def _resolve(
         effective = edit.effective or default
         if not effective.within(default):
             out.add(name, lines.locate((key, index, "effective"))[0], f"{key}.{index}.effective",
-                    f"edit {edit.id} is in force {effective}, outside its file's {default}")
+                    f"edit {edit.id} is in force {effective}, outside its file's {default}",
+                    "outside_revision")
         resolved.append(SourcedEdit(edit, effective, source, name, line, f"{key}.{index}"))
     return resolved
 
