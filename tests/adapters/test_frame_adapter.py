@@ -236,3 +236,23 @@ def test_arrow_dtypes_hold_the_same_results_as_objects(lines: pd.DataFrame,
         assert pa.array(arrow[name]).to_pylist() == objects[name].tolist()
     with pytest.raises(ValueError, match="dtypes"):
         evaluate_frame(engine, lines, dtypes="numpy")  # type: ignore[arg-type]
+
+
+def test_claim_fields_and_charge_columns_reach_the_claim(engine: claimedit.Engine) -> None:
+    frame = pd.DataFrame({
+        "claim_id": ["C1", "C1", "C2"], "payer": ["medicare"] * 3,
+        "code": ["77385", "77387", "77387"], "date_of_service": ["2025-06-02"] * 3,
+        "charge": [850.1, 180.0, None], "claim_type": ["institutional", "institutional", None],
+        "patient_id": ["M1", "M1", None], "frequency_code": ["7", "7", None]})
+    out = evaluate_frame(engine, frame)
+    assert out["error"].tolist() == [None, None, None]
+    text = frame.assign(frequency_code=["7", "8", None])
+    [first, second, _] = evaluate_frame(engine, text)["error"].tolist()
+    assert first == second and "frequency_code" in first  # rows of one claim must agree
+    frame.loc[0, "charge"] = 1.005
+    assert "charge" in evaluate_frame(engine, frame)["error"][0]  # fractions of a cent refused
+    # Each column reaches the claim model (a value it refuses is named by its column).
+    for column, bad in (("claim_type", "dental"), ("patient_id", "x" * 81),
+                        ("provider_id", ""), ("frequency_code", "X")):
+        broken = frame.assign(charge=None, **{column: [bad, bad, None]})
+        assert column in evaluate_frame(engine, broken)["error"][0], column
