@@ -55,9 +55,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from claimedit.adapters import MissingExtraError
