@@ -595,3 +595,30 @@ def test_memory_stays_flat_whatever_the_number_of_claims() -> None:
         tracemalloc.stop()
         assert count == claims * 2  # the template's subscriber loop holds two claims
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+_PIECES = st.sampled_from([
+    "ISA*00*          *00*          *ZZ*A              *ZZ*B              *250310*1200*^*00501*"
+    "000000101*0*T*:~", "GS*HC*A*B*20250310*1200*101*X*005010X222A1~",
+    "ST*837*0001*005010X222A1~", "HL*1**20*1~", "HL*2*1*22*0~", "HL*3*2*23*0~",
+    "NM1*85*2*X*****XX*1234567893~", "N4*C*OH*43215~", "SBR*P*18*******MB~",
+    "NM1*IL*1*A*B****MI*M1~", "CLM*C1*100***11:B:1*Y*A*Y*Y~", "CLM*~", "LX*1~",
+    "SV1*HC:77385*100*UN*1***1~", "SV1*HC77385~", "SV2*0333*HC:77387*1*UN*1E9~",
+    "DTP*472*D8*20250303~", "DTP*434*RD8*20250301-20250305~", "SE*5*0001~", "GE*1*101~",
+    "IEA*1*000000101~", "~", "\n", "\ufeff", "*", ":", "ZZ*1~", "ISA*", "GS*HC~", "\x00",
+])
+
+
+@settings(max_examples=150)
+@given(st.lists(_PIECES | st.text(max_size=12), max_size=60))
+def test_any_text_is_read_without_raising_and_every_clm_is_a_record(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    records = list(x12.read_x12([text], "fuzz.x12"))
+    numbers = [r.number for r in records if r.number]
+    assert numbers == list(range(1, len(numbers) + 1))
+    for record in records:
+        assert isinstance(record.data, Claim | ClaimError)
+        if isinstance(record.data, ClaimError):
+            assert record.data.issues
+    assert [r.data for r in x12.read_x12(io.BytesIO(text.encode("utf-8")), "fuzz.x12")] == \
+        [r.data for r in records]
