@@ -124,6 +124,16 @@ def reader_options(payer_map: PayerMap) -> dict[str, Any]:
 
 # --- reading: segments --------------------------------------------------------------------------
 
+# FieldIssue.type slugs of the reader's findings (stable; the reasons are for people).
+ENVELOPE = "x12_envelope"  # ISA/GS/ST and their trailers: counts, control numbers, missing ones
+SEGMENT = "x12_segment"  # not a segment: empty, unterminated, an unknown id, not X12 at all
+STRUCTURE = "x12_structure"  # loops out of order: HL hierarchy, a segment where none belongs
+SEPARATOR = "x12_component_separator"  # a composite without the separator ISA16 declares
+NUMBER = "x12_number"  # a quantity or amount that is not an X12 number
+UNSUPPORTED = "x12_unsupported"  # not a 5010 837P/837I claim
+CUT_OFF = "x12_cut_off"  # a claim the file (or its transaction) ends inside
+ENCODING = "invalid_encoding"  # bytes that are not what the file declares
+
 _BATCH = 256  # segments handed over at a time: few generator steps, a small young heap
 CHUNK_SIZE = 1 << 20
 """Characters (or bytes) read at a time from a file object: memory stays flat whatever the size
@@ -163,6 +173,8 @@ class _Fault(NamedTuple):
     numbered: bool = True
     """Whether the fault took a segment number of its own (an empty segment does; a missing
     terminator is about the segment after it)."""
+    kind: str = SEGMENT
+    """The :attr:`FieldIssue.type <claimedit.results.FieldIssue.type>` of the issue it makes."""
 
 
 class _Segments:
@@ -378,7 +390,8 @@ def _text_chunks(
         except UnicodeDecodeError as exc:
             # What decodes before the bad byte is read (its claims are decided), then the fault.
             yield codecs.decode(chunk[:exc.start], decoder_name, "ignore")
-            faults.append(_Fault(0, "", _encoding_message(offset + exc.start, decoder)))
+            faults.append(_Fault(0, "", _encoding_message(offset + exc.start, decoder), True,
+                                 ENCODING))
             return
         offset += len(chunk)
         yield text
@@ -386,7 +399,7 @@ def _text_chunks(
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            faults.append(_Fault(0, "", _encoding_message(offset, decoder)))
+            faults.append(_Fault(0, "", _encoding_message(offset, decoder), True, ENCODING))
 
 
 def _is_binary(handle: Any) -> bool:
@@ -569,7 +582,8 @@ def read_x12_file(
     if seekable:
         problem = check_encoding(handle)
         if problem is not None:
-            yield Record(source, 0, ClaimError(source, 0, None, (FieldIssue("", problem),)))
+            issue = FieldIssue("", problem, ENCODING)
+            yield Record(source, 0, ClaimError(source, 0, None, (issue,)))
             return
     findings = None
     if validate:
@@ -618,9 +632,9 @@ class _Reader:
         self.st_skipped = 0  # faults (empty segments) since the ST: not counted in SE01
         self.version = ""  # GS08 of the open functional group
 
-    def file_error(self, place: str, message: str) -> Record:
+    def file_error(self, place: str, message: str, kind: str = ENVELOPE) -> Record:
         return Record(self.source, 0, ClaimError(self.source, 0, None,
-                                                 (FieldIssue(place, message),)))
+                                                 (FieldIssue(place, message, kind),)))
 
     def read(self) -> Iterator[Record]:
         for batch in self.segments:
@@ -634,9 +648,10 @@ class _Reader:
                 self.st_skipped += item.numbered  # not a segment the sender counted in SE01
                 place = f"{item.place} (segment {item.segment})".lstrip()
                 if self.claim is not None:
-                    self.claim.issues.append(FieldIssue(f"{self.loop} {place}", item.message))
+                    self.claim.issues.append(FieldIssue(f"{self.loop} {place}", item.message,
+                                                        item.kind))
                 else:
-                    yield self.file_error(place, item.message)
+                    yield self.file_error(place, item.message, item.kind)
                 continue
             number, elements = item  # type: ignore[misc]  # a segment: not a _Fault
             seg_id = elements[0]
@@ -654,7 +669,7 @@ class _Reader:
                             claim.issues.append(FieldIssue(
                                 f"{line.place} DTP*472 (segment {number})",
                                 f"a second service date for the line (the first at segment "
-                                f"{line.dtp[0]})"))
+                                f"{line.dtp[0]})", STRUCTURE))
                         else:
                             line.dtp = (number, elements)
                     elif self.loop == "2300" and qualifier == "434":
@@ -671,9 +686,9 @@ class _Reader:
                 why = (f"{_shown(seg_id)} is not a segment id of the 837" if _ID.fullmatch(seg_id)
                        else "the segment does not start with a segment id")
                 if claim is not None:
-                    claim.issues.append(FieldIssue(f"{self.loop} {place}", why))
+                    claim.issues.append(FieldIssue(f"{self.loop} {place}", why, SEGMENT))
                 else:
-                    yield self.file_error(place, why)
+                    yield self.file_error(place, why, SEGMENT)
                     self._damage(f"segment {number} is damaged")
                 continue
             if self.st is None and not self.outside:
@@ -843,7 +858,7 @@ class _Reader:
         """The open claim as an error: it may be incomplete."""
         claim = self.claim
         if claim is not None:
-            claim.issues.append(FieldIssue(f"2300 CLM (segment {claim.number})", why))
+            claim.issues.append(FieldIssue(f"2300 CLM (segment {claim.number})", why, CUT_OFF))
             yield from self._finish()
 
     # --- hierarchy and header loops -----------------------------------------------------------
@@ -942,8 +957,9 @@ class _Reader:
         if problem is None and "22" not in context.hl_levels:
             problem = "the claim has no subscriber loop (HL level 22) above it"
         if problem is not None:
+            kind = UNSUPPORTED if problem == context.unsupported else STRUCTURE
             claim.issues.append(FieldIssue(f"2300 CLM (segment {number})",
-                                           f"not read: {problem}"))
+                                           f"not read: {problem}", kind))
 
     def _in_claim(self, claim: _Claim, number: int, seg_id: str, elements: list[str]) -> None:
         """A segment inside a claim other than LX, SV1, SV2 and DTP."""
@@ -954,7 +970,7 @@ class _Reader:
                 claim.issues.append(FieldIssue(
                     f"{loop} NM1 (segment {number})",
                     f"an NM1*{entity} (a {_ENTITY_LOOPS[entity]} loop) inside the claim's "
-                    "service lines: a header loop may be missing its HL"))
+                    "service lines: a header loop may be missing its HL", STRUCTURE))
                 self._damage(f"segment {number} is out of place")
             if loop.startswith("24"):
                 self.loop = "2420"  # line providers and facilities
@@ -967,7 +983,7 @@ class _Reader:
                 claim.issues.append(FieldIssue(
                     f"{loop} SBR (segment {number})",
                     "an SBR inside the claim's service lines: the next subscriber's HL may be "
-                    "missing"))
+                    "missing", STRUCTURE))
                 self._damage(f"segment {number} is out of place")
             self.loop = "2320"
         elif seg_id in ("SVD", "LIN") and loop.startswith("24"):
@@ -975,7 +991,7 @@ class _Reader:
         elif seg_id in ("PAT", "DMG", "BHT") and loop.startswith("24"):
             # Segments of the header loops: a subscriber or patient HL may have been lost.
             claim.issues.append(FieldIssue(f"{loop} {seg_id} (segment {number})",
-                                           f"a {seg_id} segment inside the claim"))
+                                           f"a {seg_id} segment inside the claim", STRUCTURE))
             self._damage(f"segment {number} is out of place")
 
     def _service(self, claim: _Claim, number: int, seg_id: str, elements: list[str]) -> None:
@@ -984,14 +1000,14 @@ class _Reader:
             line = _Line(None, number, len(claim.lines) + 1)
             claim.lines.append(line)
             claim.issues.append(FieldIssue(f"{line.place} {seg_id} (segment {number})",
-                                           "a service line without its LX segment"))
+                                           "a service line without its LX segment", STRUCTURE))
             self.loop = "2400"
         line = claim.lines[-1]
         if line.service is not None:
             claim.issues.append(FieldIssue(
                 f"{line.place} {seg_id} (segment {number})",
                 f"a second service line segment in one 2400 loop (the first at segment "
-                f"{line.service[0]})"))
+                f"{line.service[0]})", STRUCTURE))
             return
         line.service = (number, elements)
         self.loop = "2400"
@@ -1013,7 +1029,8 @@ class _Reader:
             data, notes = self._build(claim)
         except Exception as exc:  # a reader bug must not stop the file: this claim says so
             issue = FieldIssue(f"2300 CLM (segment {claim.number})",
-                               f"internal error reading the claim ({type(exc).__name__})")
+                               f"internal error reading the claim ({type(exc).__name__})",
+                               "internal_error")
             data, notes = ClaimError(self.source, claim.record, _clm01(claim), (issue,)), ()
         yield Record(self.source, claim.record, data, notes)
 
@@ -1025,17 +1042,18 @@ class _Reader:
         claim_id = _clm01(claim)
         if claim_id is None:
             issues.append(FieldIssue(f"2300 CLM01 (segment {number})",
-                                     "no patient control number"))
+                                     "no patient control number", "missing"))
         if claim.claim_type is None:  # the issue that says why is already there
             return ClaimError(self.source, claim.record, claim_id, tuple(issues)), ()
         data: dict[str, Any] = {"claim_id": claim_id, "claim_type": claim.claim_type}
 
         filing, filing_place = claim.filing
         if filing is None:
-            issues.append(FieldIssue(filing_place, "no claim filing indicator"))
+            issues.append(FieldIssue(filing_place, "no claim filing indicator", "missing"))
         elif filing not in self.filing_indicators:
             issues.append(FieldIssue(filing_place, f"claim filing indicator {_shown(filing)} "
-                                                   "is not mapped to a payer type"))
+                                                   "is not mapped to a payer type",
+                                     "payer_not_mapped"))
         else:
             data["payer"] = self.filing_indicators[filing]
         data["state"] = claim.state[0]
@@ -1068,7 +1086,7 @@ class _Reader:
                 metas.append(built[1])
         if not lines and not issues:
             issues.append(FieldIssue(f"2300 CLM (segment {number})",
-                                     "no service line with a CPT/HCPCS code"))
+                                     "no service line with a CPT/HCPCS code", "missing"))
             issues += notes
         if issues:
             return ClaimError(self.source, claim.record, claim_id, tuple(issues)), tuple(notes)
@@ -1086,7 +1104,7 @@ class _Reader:
         at = line.place
         if line.service is None:
             issues.append(FieldIssue(f"{at} (segment {line.number})",
-                                     "no SV1 or SV2 service line after the LX"))
+                                     "no SV1 or SV2 service line after the LX", STRUCTURE))
             return None
         n, sv = line.service
         professional = sv[0] == "SV1"
@@ -1104,7 +1122,7 @@ class _Reader:
                                         f"revenue code {_shown(revenue)} without a HCPCS code: "
                                         "the line is not evaluated", NOT_EVALUATED))
                 return None
-            issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code"))
+            issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code", "missing"))
             return None
         if len(parts) == 1:
             issues.append(_separator_issue(f"{at} {name} (segment {n})", composite, component))
@@ -1115,7 +1133,7 @@ class _Reader:
                 issues.append(FieldIssue(f"{at} {name}-1 (segment {n})",
                                          f"{_shown(qualifier)} is not a product/service id "
                                          f"qualifier: a component separator ({component!r}) is "
-                                         "missing after it"))
+                                         "missing after it", SEPARATOR))
             else:
                 notes.append(FieldIssue(f"{at} {name}-1 (segment {n})",
                                         f"procedure code qualifier {_shown(qualifier)}: not a "
@@ -1132,7 +1150,7 @@ class _Reader:
             if len(parts) > 7:
                 issues.append(FieldIssue(f"{at} {name} (segment {n})",
                                          f"{len(parts)} components: a procedure composite has "
-                                         "at most 7"))
+                                         "at most 7", STRUCTURE))
         charge_at, units_at = (2, 4) if professional else (3, 5)
         units = sv[units_at] if len(sv) > units_at else ""
         if units:
@@ -1142,7 +1160,7 @@ class _Reader:
                 quantity = _number(units)
                 if quantity is None:
                     issues.append(FieldIssue(f"{at} {_element(sv[0], units_at)} (segment {n})",
-                                             f"{_shown(units)} is not a number"))
+                                             f"{_shown(units)} is not a number", NUMBER))
                     return None
                 values["units"] = int(quantity) if quantity == quantity.to_integral_value() \
                     else quantity
@@ -1150,7 +1168,7 @@ class _Reader:
         if charge:
             if not charge.isdigit() and _number(charge) is None:
                 issues.append(FieldIssue(f"{at} {_element(sv[0], charge_at)} (segment {n})",
-                                         f"{_shown(charge)} is not an amount"))
+                                         f"{_shown(charge)} is not an amount", NUMBER))
                 return None
             values["charge"] = charge
         if line.dtp is not None:
@@ -1163,7 +1181,7 @@ class _Reader:
         else:
             issues.append(FieldIssue(f"{at} DTP*472 (segment {n})",
                                      "no service date (DTP*472) and no statement period (2300 "
-                                     "DTP*434) to fall back on"))
+                                     "DTP*434) to fall back on", "missing"))
             return None
         return values, (at, sv[0], name, n, line.number if line.lx is not None else None,
                         date_place)
@@ -1209,7 +1227,7 @@ def _separator_issue(place: str, value: str, component: str) -> FieldIssue:
         why = f"components separated by {used!r} where ISA16 declares {component!r}"
     else:
         why = f"no component separator ({component!r}, ISA16) between the qualifier and the code"
-    return FieldIssue(place, f"{_shown(value)}: {why}")
+    return FieldIssue(place, f"{_shown(value)}: {why}", SEPARATOR)
 
 
 def _number(text: str) -> Decimal | None:
