@@ -20,6 +20,7 @@ import yaml
 import claimedit
 from claimedit.cli import main
 from claimedit.impact import ImpactReport, diff_claims, load_rules
+from claimedit.limits import MAX_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "claims.jsonl"
@@ -225,7 +226,23 @@ def test_table_output_and_broken_rules(
     assert main(["diff", "--old", "igrt", "--new", str(new), str(EXAMPLES)]) == 2
     assert "codes.yaml" in capsys.readouterr().err
     assert main(["diff", "--old", "igrt", "--old", "igrt", "--new", "igrt", str(EXAMPLES)]) == 2
-    assert "name one rule pack" in capsys.readouterr().err
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_the_money_of_opting_into_a_second_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--new igrt --new ncci-radonc: what turning the NCCI pack on changes, composed."""
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(
+        '{"claim_id": "N1", "payer": "medicare", "lines": ['
+        '{"code": "G6002", "date_of_service": "2024-09-03", "charge": "80.00"},'
+        '{"code": "G6001", "date_of_service": "2024-09-03", "charge": "120.00"}]}\n', "utf-8")
+    assert main(["diff", "--old", "igrt", "--new", "igrt", "--new", "ncci-radonc",
+                 str(claims), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["new"]["pack"] == "igrt+ncci-radonc"
+    assert "NCCI-PTP-PRACTITIONER" in json.dumps(report["groups"])
 
 
 def test_overlays_ride_along_with_the_pack(capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,3 +261,65 @@ def test_command_line(pack_copy: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["groups"][0]["rules_removed"] == [TC_RULE]
+
+
+def test_changed_claims_and_whole_example_ids(pack_copy: Path) -> None:
+    """Example ids are kept whole (the claim model bounds them), so they can be looked up."""
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    long_id = "C" * MAX_ID
+    claims = [_claim(long_id, "commercial", None), _claim("SAME", "medicare", None)]
+    report = diff_claims(claimedit.load_engine(), new, claims)
+    assert report.changed_claims == 1 and report.claims == 2 and report.invalid == 0
+    assert report.groups[0].examples == [(long_id, "2")]
+    assert report.to_dict()["changed_claims"] == 1
+
+
+def test_charges_in_json_are_in_cents(pack_copy: Path) -> None:
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    report = diff_claims(claimedit.load_engine(), new, [_claim("A", "commercial", "40"),
+                                                       _claim("B", "commercial", "0.5")])
+    assert report.to_dict()["groups"][0]["charge"] == "40.50"
+
+
+def test_an_html_report_that_cannot_be_written_fails_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-folder" / "report.html"
+    assert main(["diff", "--old", "igrt", "--new", "igrt", str(EXAMPLES),
+                 "--html", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert "--html" in captured.err and "cannot write it" in captured.err
+    assert captured.out == ""  # nothing evaluated, nothing reported
+
+
+def test_x12_input_with_a_payer_map(capsys: pytest.CaptureFixture[str]) -> None:
+    """diff reads every format check reads, with check's --payer-map."""
+    pytest.importorskip("pyx12", reason="needs the x12 extra")
+    x12 = ROOT / "tests" / "data" / "igrt_837p.x12"
+    status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", str(x12),
+                                "--payer-map", str(ROOT / "examples" / "payers.yaml"))
+    assert status == 0 and report["claims"] >= 1 and report["changed_lines"] == 0
+
+
+def test_html_folds_long_lists(tmp_path: Path) -> None:
+    """Thousands of rules (an NCCI pack) or groups still give a readable page: 25 bars, the rest
+    in one; 200 groups, the rest counted."""
+    from claimedit.impact import Group, Tally
+    from claimedit.impact_html import _groups_table, _top
+    from claimedit.results import Decision
+
+    tallies = []
+    for number in range(40):
+        tally = Tally()
+        for _ in range(40 - number):
+            tally.add(Decimal("1.00"))
+        tallies.append((f"R{number}", tally))
+    folded = _top(tallies, "rules")
+    assert len(folded) == 25 and folded[-1][0] == "16 other rules"
+    assert folded[-1][1].lines == sum(t.lines for _, t in tallies[24:])
+    assert sum(t.charge for _, t in folded) == sum(t.charge for _, t in tallies)
+    groups = [Group(Decision.DENY, Decision.ALLOW, (), (f"R{n}",), ()) for n in range(230)]
+    for group in groups:
+        group.add(None)
+    html = _groups_table(groups)
+    assert html.count("<tr>") == 201 and "30 smaller groups (30 lines)" in html

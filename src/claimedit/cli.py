@@ -1,11 +1,12 @@
 """The ``claimedit`` command line.
 
     claimedit check FILE... [--format table|json|jsonl|fhir] [-o FILE] [--input-format F]
-                    [--rules PATH] [--overlay ST.yaml] [--payer-map FILE] [--validate]
+                    [--rules PACK]... [--overlay ST.yaml] [--payer-map FILE] [--validate]
                     [--progress|--no-progress]
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE]... [--state ST]
-    claimedit rules check [PATH] [--overlay ST.yaml]
-    claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+    claimedit rules check [PACK] [--overlay ST.yaml]
+    claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PACK]... [--json]
+    claimedit rules list
     claimedit rules test [PACK...] [--overlay FILE] [-v]
     claimedit rules diff OLD NEW [--old-overlay FILE] [--new-overlay FILE] [--json]
     claimedit diff --old RULES... --new RULES... CLAIMS... [--format table|json] [--html FILE]
@@ -15,7 +16,7 @@ parser by ``python -m claimedit.cli_reference``. A new subcommand gives its exam
 ``epilog`` of its parser (``example: claimedit ...``); the reference test fails without one.
 
 Commands that load rules say which pack they use, on stderr
-(``rules: igrt 2026.1.0 sha256:... from rules/igrt``), and note when the working directory holds
+(``rules: igrt 2026.2.0 sha256:... from rules/igrt``), and note when the working directory holds
 a pack of the same id that is not the one in use (after ``pip install .`` in a checkout, the
 packaged copy is used unless ``--rules rules/igrt`` is given).
 
@@ -46,7 +47,7 @@ from typing import Any, TextIO, cast
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__, impact, pack_diff, policy_tests
+from claimedit import __version__, impact, pack_diff, policy_tests, rules_list
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
 from claimedit.destination import SameFileError, output
@@ -64,7 +65,13 @@ from claimedit.inputs import (
 )
 from claimedit.limits import cap_reason, printable, quote
 from claimedit.outputs import WRITERS
-from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack import (
+    RulePackError,
+    SourcedEdit,
+    load_pack,
+    packaged_rules_path,
+    resolve_pack,
+)
 from claimedit.progress import Progress, wanted
 from claimedit.results import ClaimError, FieldIssue
 
@@ -204,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="a modifier (repeatable; or write them after the code: G6001-26)")
     explain.add_argument("--state", metavar="ST",
                          help="two-letter state (selects state exceptions)")
+    explain.add_argument("--claim-type", default="professional",
+                         choices=["professional", "institutional"],
+                         help="professional (837P, the default) or institutional (837I)")
     _rules_options(explain)
     explain.set_defaults(run=_explain)
 
@@ -215,7 +225,8 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate a rule pack, list every problem",
         epilog="example: claimedit rules check rules/igrt --overlay examples/states/XX.yaml")
     rules_check.add_argument("path", nargs="?",
-                             help="rule pack directory (default: the packaged IGRT pack)")
+                             help="rule pack directory or packaged pack name "
+                                  "(default: the packaged IGRT pack)")
     rules_check.add_argument("--overlay", action="append", default=[], metavar="FILE",
                              help="a state-exception file <ST>.yaml kept outside the pack")
     rules_check.set_defaults(run=_rules_check)
@@ -232,21 +243,25 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
     pack_diff.register(rules_commands)
-    impact.register(commands, _records)
+    rules_list.register(rules_commands)
+    impact.register(commands, _records, _payer_map)
     return parser
 
 
 def _rules_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", metavar="PATH",
-                        help="rule pack directory (default: the packaged IGRT pack)")
+    parser.add_argument("--rules", action="append", metavar="PACK",
+                        help="a packaged pack's name (claimedit rules list) or a pack directory; "
+                             "repeat it to evaluate packs together "
+                             "(default: the packaged IGRT pack)")
     parser.add_argument("--overlay", action="append", default=[], metavar="FILE",
                         help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    engine = load_engine(args.rules, overlays=args.overlay)
-    _say_rules(engine.pack.meta.id, engine.pack.root, args.rules, engine.provenance.version,
-               engine.provenance.content_hash)
+    engine = load_engine(args.rules or None, overlays=args.overlay)
+    given = " ".join(args.rules) if args.rules else None
+    for pack in engine.packs:
+        _say_rules(pack.meta.id, pack.root, given, pack.meta.version, pack.content_hash)
     return engine
 
 
@@ -294,11 +309,13 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None],
-    *, validate: bool = False,
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    warn: Callable[[str], None] | None = None, *, validate: bool = False,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record, a
-    reader that fails mid-file ends that file with one error record, and the next file is read."""
+    reader that fails mid-file ends that file with one error record, and the next file is read.
+    ``warn`` hears of files with no records (default: a ``warning:`` line on stderr)."""
+    warn = warn or _warn_on_stderr
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
@@ -366,6 +383,10 @@ def _records(
             warn(f"{printable(name)}: {what}")
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {printable(message)}", file=sys.stderr)
+
+
 def _head(data: bytes) -> str:
     """The head of a file as text for format detection: UTF-16 when it starts with its
     byte-order mark or reads ``I\\0S\\0A\\0`` (an X12 file), else UTF-8."""
@@ -425,7 +446,7 @@ def _check_to(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
             write(item)
         except Exception as exc:  # (one record's failure must not end the run)
             write(_internal(record.source, record.number, _claim_id(item), exc,
-                            "deciding this record"))
+                            "deciding or writing this record"))
     if progress is not None:
         progress.close()
     writer.close()
@@ -506,6 +527,7 @@ def _explain(args: argparse.Namespace) -> int:
         result = engine.evaluate_line(
             {"code": code, "modifiers": modifiers, "date_of_service": args.date},
             payer=args.payer, same_day_codes=same_day, state=args.state,
+            claim_type=args.claim_type,
         )
     except InvalidClaimError as exc:
         print(f"error: {'; '.join(f'{i.field}: {i.reason}' for i in exc.error.issues)}",
@@ -528,7 +550,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules_check(args: argparse.Namespace) -> int:
-    path = args.path or packaged_rules_path()
+    path = resolve_pack(args.path) if args.path else packaged_rules_path()
     pack = load_pack(path, args.overlay)  # a RulePackError is printed with every problem by main()
     overlays = ", ".join(o.state for o in pack.overlays) or "none"
     where = path if args.path else f"{path} (default)"
@@ -576,6 +598,8 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
     for item in edits:
         edit = item.edit
         payers = ",".join(edit.payers)
+        if len(edit.claim_types) == 1:  # scoped to one claim type: say which
+            payers += f" ({edit.claim_types[0].value})"
         print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)

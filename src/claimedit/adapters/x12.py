@@ -1346,10 +1346,11 @@ def remittance(line: LineResult, *, charge: Decimal | int | str | None = None) -
     A bundled or denied line pays nothing, so when ``charge`` (the line's billed amount, SV102
     or SV203) is given the adjustment of the deciding reason (the first whose decision is the
     line's, as the ``frame`` adapter's ``carc``) carries all of it and the others 0, and the line
-    balances (charge - adjustments = 0 paid). Without it the amounts are left open (None).
-    ``charge`` is a :class:`~decimal.Decimal`, an ``int`` or a decimal string (``"180.00"``);
-    a float, a negative amount or fractions of a cent raise at the call (TypeError /
-    ValueError naming ``charge``).
+    balances (charge - adjustments = 0 paid). ``charge`` defaults to the line's own
+    (:attr:`LineResult.charge`, echoed from the claim line); without either the amounts are
+    left open (None). ``charge`` is a :class:`~decimal.Decimal`, an ``int`` or a decimal string
+    (``"180.00"``); a float, a negative amount or fractions of a cent raise at the call
+    (TypeError / ValueError naming ``charge``).
     An allowed line has no adjustment from claimedit (were an ``allow`` edit to fire, its
     adjustment would carry 0).
 
@@ -1363,7 +1364,7 @@ def remittance(line: LineResult, *, charge: Decimal | int | str | None = None) -
     """
     # The charge goes to the reason that decided the line: on a line denied by one edit and
     # bundled by another, the money is adjusted for the denial, whatever the rule ids' order.
-    charge = _line_charge(charge)
+    charge = line.charge if charge is None else _line_charge(charge)
     deciding = None if line.decision is Decision.ALLOW else next(
         (i for i, reason in enumerate(line.reasons) if reason.decision is line.decision), 0)
     adjustments = []
@@ -1377,7 +1378,8 @@ def remittance(line: LineResult, *, charge: Decimal | int | str | None = None) -
 
 
 def remittances(result: ClaimResult) -> list[Remittance]:
-    """The remittance data of every line of a claim, in line order (amounts left open).
+    """The remittance data of every line of a claim, in line order, each priced with its line's
+    charge when the claim gave one (amounts left open otherwise).
 
     Example:
         >>> import claimedit
@@ -1386,5 +1388,10 @@ def remittances(result: ClaimResult) -> list[Remittance]:
         ...               {"line_id": "2", "code": "77387", "date_of_service": "2025-06-09"}]})
         >>> [r.segments() for r in remittances(result)]
         [[], ['CAS*CO*236*0**97*0~', 'LQ*HE*N20~', 'LQ*HE*M15~']]
+        >>> priced = claimedit.load_engine().evaluate({"claim_id": "C2", "payer": "medicaid",
+        ...     "lines": [{"code": "77385", "date_of_service": "2025-06-09", "charge": "520.00"},
+        ...               {"code": "77387", "date_of_service": "2025-06-09", "charge": "140.00"}]})
+        >>> remittances(priced)[1].segments()
+        ['CAS*CO*236*140**97*0~', 'LQ*HE*N20~', 'LQ*HE*M15~']
     """
     return [remittance(line) for line in result.lines]
