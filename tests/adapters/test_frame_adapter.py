@@ -212,7 +212,9 @@ def test_dask_recipe_on_a_distributed_cluster_to_parquet(lines: pd.DataFrame,
     engine = claimedit.load_engine()
     lines = lines.assign(modifiers=lines["modifiers"].str.join(" "))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None,
+                                  # A free port: the scheduler's HTTP server (/metrics) starts
+                                  # even without a dashboard, and 8787 may be taken.
+                                  dashboard_address=":0",
                                   local_directory=tmp_path / "scratch") as cluster, \
             distributed.Client(cluster):
         assert len(cluster.workers) == 2
