@@ -1,6 +1,7 @@
 """Dataframes: tables of claim lines evaluated in place, checked line by line against the
 engine's results for the same claims; Arrow batches as batch engines hand them out; and the
-Dask recipe in local mode, with the engine pickled into worker processes."""
+Dask recipe on a dask.distributed cluster of two worker processes, the engine pickled into
+them."""
 
 from __future__ import annotations
 
@@ -179,25 +180,6 @@ def test_evaluate_batches_flags_claims_that_come_back(engine: claimedit.Engine) 
         "row 0: rows of claim A are not contiguous: sort or partition the lines by claim_id")
 
 
-def test_dask_recipe_in_local_processes_with_a_pickled_engine(lines: pd.DataFrame) -> None:
-    # The recipe of docs/interoperability.md: shuffle by claim, evaluate each partition. The
-    # processes scheduler pickles the engine into the workers; pickling it here first checks
-    # that a round trip is still the same engine.
-    engine = pickle.loads(pickle.dumps(claimedit.load_engine()))
-    # Dask turns object columns into strings (its dataframe.convert-string option): modifiers
-    # go as a string, as in CSV.
-    lines = lines.assign(modifiers=lines["modifiers"].str.join(" "))
-    by_claim = dd.from_pandas(lines, npartitions=4).shuffle("claim_id")
-    meta = evaluate_frame(engine, lines.iloc[:0])
-    results = by_claim.map_partitions(functools.partial(evaluate_frame, engine), meta=meta)
-    out = results.compute(scheduler="processes", num_workers=2).sort_index()
-    local = evaluate_frame(engine, lines)
-    assert list(out.index) == list(local.index)
-    for name in RESULT_COLUMNS:
-        assert out[name].tolist() == local[name].tolist()
-    check(out, engine)
-
-
 # distributed warns when its scratch directory takes over a second to create: timing on a busy
 # machine, not a fault of the recipe.
 @pytest.mark.filterwarnings("ignore:Creating scratch directories is taking:UserWarning")
@@ -209,7 +191,8 @@ def test_dask_recipe_on_a_distributed_cluster_to_parquet(lines: pd.DataFrame,
     distributed = pytest.importorskip("distributed", reason="the dask extra's distributed")
     import pyarrow.parquet as pq
 
-    engine = claimedit.load_engine()
+    # The workers get the engine pickled; a round trip here first checks it is the same engine.
+    engine = pickle.loads(pickle.dumps(claimedit.load_engine()))
     lines = lines.assign(modifiers=lines["modifiers"].str.join(" "))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   # A free port: the scheduler's HTTP server (/metrics) starts
