@@ -634,3 +634,25 @@ def test_every_issue_has_a_type_a_program_can_rely_on() -> None:
     types = {issue.type for error in errors(read(damaged[: damaged.index("CLM*P-2003")]))
              for issue in error.issues}
     assert types == {x12.SEPARATOR, x12.SEGMENT, x12.CUT_OFF, x12.ENVELOPE}
+
+
+def test_validate_findings_never_quote_patient_segments() -> None:
+    pytest.importorskip("pyx12", reason="--validate needs the x12 extra")
+    from claimedit.adapters.x12_validate import VALIDATION, validate_x12
+
+    text = P837.read_text().replace(
+        "NM1*IL*1*TESTPATIENT*ALPHA****MI*0TE0ST0AA00",
+        f"NM1*IL*1*{PRIVATE * 8}*ALPHA****MI*{PRIVATE}$%")
+    text = text.replace("N3*1 EXAMPLE LANE", f"N3*{PRIVATE * 10}", 1)
+    text = text.replace("DMG*D8*19520214*F", f"DMG*D8*{PRIVATE}*F", 1)
+    findings = validate_x12([text])
+    issues = [issue for found in findings.values() for issue in found]
+    assert {issue.field for issue in issues} >= {"2010BA NM103 (segment 16)",
+                                                 "2010BA N301 (segment 17)",
+                                                 "2010BA DMG02 (segment 19)"}
+    assert all(issue.type == VALIDATION for issue in issues)
+    assert not [issue for issue in issues if PRIVATE in issue.field + issue.reason]
+    # The subscriber loop is above every claim: its findings are file-level records (0).
+    found = errors(list(x12.read_x12([text], "v.x12", findings=findings)))
+    assert {error.record for error in found} == {0}
+    assert not [str(error) for error in found if PRIVATE in str(error)]
