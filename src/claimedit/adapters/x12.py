@@ -1071,19 +1071,15 @@ class _Reader:
             elif len(facility) > 2 and facility[2]:
                 data["frequency_code"] = facility[2]
 
-        statement: str | None = None
-        statement_place = "2300 DTP*434"
-        if claim.statement is not None:
-            statement = _date(claim.statement[1])
-            statement_place = f"2300 DTP03 (segment {claim.statement[0]})"
+        statement = _date(claim.statement[1]) if claim.statement is not None else None
 
         lines: list[dict[str, Any]] = []
-        metas: list[tuple[Any, ...]] = []
+        read: list[_Line] = []
         for line in claim.lines:
-            built = self._line(line, component, statement, statement_place, issues, notes)
-            if built is not None:
-                lines.append(built[0])
-                metas.append(built[1])
+            values = self._line(line, component, statement, issues, notes)
+            if values is not None:
+                lines.append(values)
+                read.append(line)
         if not lines and not issues:
             issues.append(FieldIssue(f"2300 CLM (segment {number})",
                                      "no service line with a CPT/HCPCS code", "missing"))
@@ -1094,16 +1090,16 @@ class _Reader:
         parsed = parse_claim(data, source=self.source, record=claim.record)
         if isinstance(parsed, ClaimError):
             # Only now are the places worked out: the fields' names in the 837.
-            parsed = relocated(parsed, _places(claim, metas))
+            parsed = relocated(parsed, _places(claim, read))
         return parsed, tuple(notes)
 
     def _line(
-        self, line: _Line, component: str, statement: str | None, statement_place: str,
+        self, line: _Line, component: str, statement: str | None,
         issues: list[FieldIssue], notes: list[FieldIssue],
-    ) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
-        at = line.place
+    ) -> dict[str, Any] | None:
+        # The line's X12 places are only worked out for a fault (here, or in _places).
         if line.service is None:
-            issues.append(FieldIssue(f"{at} (segment {line.number})",
+            issues.append(FieldIssue(f"{line.place} (segment {line.number})",
                                      "no SV1 or SV2 service line after the LX", STRUCTURE))
             return None
         n, sv = line.service
@@ -1118,24 +1114,26 @@ class _Reader:
                 # A revenue-code-only institutional line (room and board, supplies): no CPT/HCPCS
                 # code to judge.
                 revenue = sv[1] if len(sv) > 1 else ""
-                notes.append(FieldIssue(f"{at} SV202 (segment {n})",
+                notes.append(FieldIssue(f"{line.place} SV202 (segment {n})",
                                         f"revenue code {_shown(revenue)} without a HCPCS code: "
                                         "the line is not evaluated", NOT_EVALUATED))
                 return None
+            at = line.place
             issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code", "missing"))
             return None
         if len(parts) == 1:
+            at = line.place
             issues.append(_separator_issue(f"{at} {name} (segment {n})", composite, component))
             return None
         if qualifier != _HCPCS_QUALIFIER:
             if len(qualifier) != 2 or not qualifier.isalnum():
                 # A qualifier is two characters (HC, IV, ER, WK): "HC77387" lost its separator.
-                issues.append(FieldIssue(f"{at} {name}-1 (segment {n})",
+                issues.append(FieldIssue(f"{line.place} {name}-1 (segment {n})",
                                          f"{_shown(qualifier)} is not a product/service id "
                                          f"qualifier: a component separator ({component!r}) is "
                                          "missing after it", SEPARATOR))
             else:
-                notes.append(FieldIssue(f"{at} {name}-1 (segment {n})",
+                notes.append(FieldIssue(f"{line.place} {name}-1 (segment {n})",
                                         f"procedure code qualifier {_shown(qualifier)}: not a "
                                         "CPT/HCPCS code (HC), the line is not evaluated",
                                         NOT_EVALUATED))
@@ -1148,7 +1146,7 @@ class _Reader:
             if modifiers:
                 values["modifiers"] = modifiers
             if len(parts) > 7:
-                issues.append(FieldIssue(f"{at} {name} (segment {n})",
+                issues.append(FieldIssue(f"{line.place} {name} (segment {n})",
                                          f"{len(parts)} components: a procedure composite has "
                                          "at most 7", STRUCTURE))
         charge_at, units_at = (2, 4) if professional else (3, 5)
@@ -1159,6 +1157,7 @@ class _Reader:
             else:
                 quantity = _number(units)
                 if quantity is None:
+                    at = line.place
                     issues.append(FieldIssue(f"{at} {_element(sv[0], units_at)} (segment {n})",
                                              f"{_shown(units)} is not a number", NUMBER))
                     return None
@@ -1167,39 +1166,43 @@ class _Reader:
         charge = sv[charge_at] if len(sv) > charge_at else ""
         if charge:
             if not charge.isdigit() and _number(charge) is None:
-                issues.append(FieldIssue(f"{at} {_element(sv[0], charge_at)} (segment {n})",
+                issues.append(FieldIssue(f"{line.place} {_element(sv[0], charge_at)} (segment {n})",
                                          f"{_shown(charge)} is not an amount", NUMBER))
                 return None
             values["charge"] = charge
         if line.dtp is not None:
-            dn, dtp = line.dtp
+            dtp = line.dtp[1]
             values["date_of_service"] = _date(dtp[3] if len(dtp) > 3 else "")
-            date_place = f"{at} DTP03 (segment {dn})"
         elif statement is not None:
             values["date_of_service"] = statement
-            date_place = statement_place
         else:
-            issues.append(FieldIssue(f"{at} DTP*472 (segment {n})",
+            issues.append(FieldIssue(f"{line.place} DTP*472 (segment {n})",
                                      "no service date (DTP*472) and no statement period (2300 "
                                      "DTP*434) to fall back on", "missing"))
             return None
-        return values, (at, sv[0], name, n, line.number if line.lx is not None else None,
-                        date_place)
+        return values
 
 
 def _element(seg_id: str, position: int) -> str:
     return f"{seg_id}{position:02d}"
 
 
-def _places(claim: _Claim, metas: list[tuple[Any, ...]]) -> dict[str, str]:
-    """claimedit field path -> place in the 837, for naming the faults of a claim."""
+def _places(claim: _Claim, lines: list[_Line]) -> dict[str, str]:
+    """claimedit field path -> place in the 837, for naming the faults of a claim (its lines:
+    those read into the claim, in order)."""
     number = claim.number
     places = {"claim_id": f"2300 CLM01 (segment {number})", "payer": claim.filing[1],
               "state": claim.state[1], "provider_id": claim.provider[1],
               "patient_id": claim.patient[1],
               "frequency_code": f"2300 CLM05-3 (segment {number})",
               "claim_type": "ST03 (the transaction's version)"}
-    for k, (at, seg_id, name, n, lx_number, date_place) in enumerate(metas):
+    statement_place = "2300 DTP*434" if claim.statement is None \
+        else f"2300 DTP03 (segment {claim.statement[0]})"
+    for k, line in enumerate(lines):
+        assert line.service is not None  # lines without one are not read into the claim
+        n, sv = line.service
+        seg_id, at = sv[0], line.place
+        name = "SV101" if seg_id == "SV1" else "SV202"
         charge_at, units_at = (2, 4) if seg_id == "SV1" else (3, 5)
         prefix = f"lines.{k}"
         places[prefix] = f"{at} (segment {n})"
@@ -1207,9 +1210,10 @@ def _places(claim: _Claim, metas: list[tuple[Any, ...]]) -> dict[str, str]:
         places[f"{prefix}.modifiers"] = f"{at} {name}-3..6 (segment {n})"
         places[f"{prefix}.units"] = f"{at} {_element(seg_id, units_at)} (segment {n})"
         places[f"{prefix}.charge"] = f"{at} {_element(seg_id, charge_at)} (segment {n})"
-        places[f"{prefix}.date_of_service"] = date_place
-        if lx_number is not None:
-            places[f"{prefix}.line_id"] = f"{at} LX01 (segment {lx_number})"
+        places[f"{prefix}.date_of_service"] = statement_place if line.dtp is None \
+            else f"{at} DTP03 (segment {line.dtp[0]})"
+        if line.lx is not None:
+            places[f"{prefix}.line_id"] = f"{at} LX01 (segment {line.number})"
     return places
 
 
