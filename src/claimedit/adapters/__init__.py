@@ -125,7 +125,7 @@ def located(
     parsed = parse_claim(data, source=source, record=record)
     if not isinstance(parsed, ClaimError):
         return data
-    issues = tuple(FieldIssue(_place(issue.field, places), issue.reason) for issue in parsed.issues)
+    issues = tuple(issue._replace(field=_place(issue.field, places)) for issue in parsed.issues)
     return parsed._replace(issues=issues)
 
 
