@@ -199,6 +199,7 @@ def _read(fmt: str, text: str) -> list[Claim | ClaimError]:
 @examples(60)
 @given(st.lists(st.integers(0, 50), max_size=5), json_values)
 @example([], {"resourceType": "Bundle", "type": "collection", "entry": 5})
+@example([6], None)  # found by a long run: a Claim whose type is null
 def test_fhir_any_damage_to_a_claim(path: list[int], value: Any) -> None:
     _read("fhir", json.dumps(_mutate(_FHIR_SAMPLE, path, value)))
 
