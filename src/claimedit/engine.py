@@ -40,6 +40,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, components_billed
+from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
     SEVERITY,
@@ -455,7 +456,8 @@ def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
     code."""
     if isinstance(codes, str | bytes):
         # A lone string would be read character by character: say what is wrong instead.
-        issue = FieldIssue("same_day_codes", f"{codes!r} is one value: pass a list of codes")
+        issue = FieldIssue("same_day_codes", f"{quote(codes)} is one value: pass a list of codes",
+                           "string_not_list")
         raise InvalidClaimError(ClaimError("<python>", 1, None, (issue,)))
     context: dict[str, None] = {}
     issues = []
@@ -464,10 +466,10 @@ def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
             code = str(code)
         try:
             if not isinstance(code, str):
-                raise ValueError(f"{code!r} is not a CPT or HCPCS code (a string)")
+                raise ValueError(f"{quote(code)} is not a CPT or HCPCS code (a string)")
             context[normalise_code(code)] = None
         except ValueError as exc:
-            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}"))
+            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}", "code_invalid"))
     if issues:
         raise InvalidClaimError(ClaimError("<python>", 1, None, tuple(issues)))
     return tuple(context)
