@@ -138,10 +138,10 @@ def test_overlays_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_output_and_a_broken_pack(
     new_pack: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(new_pack, "pack.yaml", 'version: "2026.1.0"', 'version: "2026.2.0"')
+    _edit(new_pack, "pack.yaml", 'version: "2026.2.0"', 'version: "2026.3.0"')
     assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
     out = capsys.readouterr().out
-    assert "pack:\n  ~ igrt: version: 2026.1.0 -> 2026.2.0\n" in out
+    assert "pack:\n  ~ igrt: version: 2026.2.0 -> 2026.3.0\n" in out
     assert "summary: pack 1 changed" in out
     (new_pack / "codes.yaml").write_text("codes: [\n", encoding="utf-8")
     assert main(["rules", "diff", "igrt", str(new_pack)]) == 2

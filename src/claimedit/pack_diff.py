@@ -62,7 +62,7 @@ def diff_packs(old: RulePack, new: RulePack) -> list[Change]:
         >>> pack = load_pack(packaged_rules_path())
         >>> bumped = dataclasses.replace(pack, meta=pack.meta.model_copy(update={"version": "9"}))
         >>> [c.details for c in diff_packs(pack, bumped)]
-        [('version: 2026.1.0 -> 9',)]
+        [('version: 2026.2.0 -> 9',)]
     """
     changes: list[Change] = []
     details = _field_changes(old.meta.model_dump(mode="json"), new.meta.model_dump(mode="json"))

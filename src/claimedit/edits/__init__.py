@@ -18,7 +18,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from claimedit.edits import code_validity, component_modifier, line, procedure_to_procedure
+from claimedit.edits import (
+    code_validity,
+    component_modifier,
+    line,
+    procedure_to_procedure,
+    ptp_table,
+    unit_limit,
+)
 from claimedit.edits._check import (
     Check,
     CodeTable,
@@ -32,6 +39,8 @@ from claimedit.edits.code_validity import CodeValidityEdit
 from claimedit.edits.component_modifier import ComponentModifierEdit
 from claimedit.edits.line import LineEdit
 from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
+from claimedit.edits.ptp_table import PtpTableEdit
+from claimedit.edits.unit_limit import UnitLimitEdit
 
 __all__ = [
     "CODE_SET_KEYS",
@@ -48,6 +57,8 @@ __all__ = [
     "Kind",
     "LineEdit",
     "ProcedureToProcedureEdit",
+    "PtpTableEdit",
+    "UnitLimitEdit",
     "components_billed",
 ]
 
@@ -58,6 +69,8 @@ KINDS: dict[str, Kind] = {
         component_modifier.KIND,
         line.KIND,
         procedure_to_procedure.KIND,
+        ptp_table.KIND,
+        unit_limit.KIND,
     )
 }
 """The YAML ``kind`` keyword -> the kind. The one table the engine and the loader read."""
@@ -65,7 +78,8 @@ KINDS: dict[str, Kind] = {
 # The union pydantic validates an edit against, discriminated on ``kind``. Written out (mypy
 # needs a static type); a test checks it lists exactly the models of KINDS.
 Edit = Annotated[
-    CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit,
+    CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit
+    | PtpTableEdit | UnitLimitEdit,
     Field(discriminator="kind"),
 ]
 

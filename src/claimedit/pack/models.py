@@ -21,6 +21,8 @@ from claimedit.edits import (
     Edit,
     LineEdit,
     ProcedureToProcedureEdit,
+    PtpTableEdit,
+    UnitLimitEdit,
 )
 from claimedit.edits._schema import (
     ALWAYS,
@@ -49,8 +51,10 @@ __all__ = [
     "LineEdit",
     "PackFile",
     "ProcedureToProcedureEdit",
+    "PtpTableEdit",
     "RevisionInfo",
     "StateOverlayFile",
+    "UnitLimitEdit",
 ]
 
 
