@@ -183,9 +183,6 @@ def _read(fmt: str, text: str) -> list[Claim | ClaimError]:
     return _decided(read_records(io.StringIO(text), f"f.{fmt}", fmt))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 fixes the FHIR reader's crashes (a Bundle "
-                   "whose entry is a number, an unknown contained resource); remove this mark "
-                   "when it lands")
 @examples(60)
 @given(st.lists(st.integers(0, 50), max_size=5), json_values)
 @example([], {"resourceType": "Bundle", "type": "collection", "entry": 5})
@@ -196,9 +193,6 @@ def test_fhir_any_damage_to_a_claim(path: list[int], value: Any) -> None:
 _X12_SAMPLE = (DATA / "igrt_837p.x12").read_text("utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 rewrites the X12 reader (here: a damaged "
-                   "segment id makes pyx12 raise EngineError out of the reader); remove this "
-                   "mark when it lands")
 @examples(15)
 @given(st.integers(0, 10_000), st.text(alphabet="*:~^ABCZ0123456789.-", max_size=12))
 @example(2702, "0")  # found by this test: "HI" becomes "0HI" inside a claim
