@@ -225,8 +225,30 @@ def test_table_output_and_broken_rules(
     (pack_copy / "codes.yaml").write_text("codes: [\n", encoding="utf-8")
     assert main(["diff", "--old", "igrt", "--new", str(new), str(EXAMPLES)]) == 2
     assert "codes.yaml" in capsys.readouterr().err
+    overlay = str(ROOT / "examples" / "states" / "XX.yaml")
+    assert main(["diff", "--old", overlay, "--new", "igrt", str(EXAMPLES)]) == 2
+    assert "name at least one rule pack" in capsys.readouterr().err
     assert main(["diff", "--old", "igrt", "--old", "igrt", "--new", "igrt", str(EXAMPLES)]) == 2
-    assert "name one rule pack" in capsys.readouterr().err
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_packs_evaluated_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--new repeated composes packs, as check --rules does: adding the NCCI pack bundles the
+    practitioner pair G6002 / G6001 for Medicare, a change the IGRT pack alone does not make."""
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps({"claim_id": "N1", "payer": "medicare", "lines": [
+        {"line_id": "1", "code": "G6002", "date_of_service": "2024-09-03", "charge": "90.00"},
+        {"line_id": "2", "code": "G6001", "date_of_service": "2024-09-03", "charge": "160.00"},
+    ]}) + "\n", encoding="utf-8")
+    status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", "--new", "ncci-radonc",
+                                str(claims))
+    assert status == 0
+    assert report["new"]["pack"] == "igrt+ncci-radonc" and report["old"]["pack"] == "igrt"
+    [group] = report["groups"]
+    assert (group["from"], group["to"], group["lines"], group["charge"]) == (
+        "allow", "bundle", 1, "160.00")
+    assert group["rules_added"] and all(r.startswith("NCCI-") for r in group["rules_added"])
+    assert report["no_longer_payable"]["charge"] == "160.00"
 
 
 def test_overlays_ride_along_with_the_pack(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,8 +34,7 @@ from typing import Any, TextIO
 from claimedit.claims import Claim, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.limits import printable
-from claimedit.pack import Problem, RulePackError
-from claimedit.policy_tests import resolve_pack
+from claimedit.pack import Problem, RulePackError, resolve_pack
 from claimedit.results import ClaimError, Decision, LineResult
 
 __all__ = [
@@ -299,12 +298,15 @@ def _by_lines(tallies: dict[tuple[str, str], Tally]) -> list[tuple[tuple[str, st
 
 
 def load_rules(specs: Sequence[str]) -> Engine:
-    """An engine from ``--old`` / ``--new`` values: a pack (directory or packaged name), and any
-    state-overlay files (``<ST>.yaml``) to apply to it.
+    """An engine from ``--old`` / ``--new`` values: packs (directories or packaged names),
+    evaluated together when there are several (as ``check --rules A --rules B``), and any
+    state-overlay files (``<ST>.yaml``) to apply to them.
 
     Example:
         >>> load_rules(["igrt"]).provenance.pack
         'igrt'
+        >>> load_rules(["igrt", "ncci-radonc"]).provenance.pack
+        'igrt+ncci-radonc'
     """
     packs = []
     overlays = []
@@ -314,11 +316,11 @@ def load_rules(specs: Sequence[str]) -> Engine:
             overlays.append(path)
         else:
             packs.append(resolve_pack(spec))
-    if len(packs) != 1:
+    if not packs:
         raise RulePackError(" ".join(specs), [Problem(" ".join(specs), None, "", (
-            "name one rule pack (a directory or a packaged pack's name), plus any overlay "
-            f"files; got {len(packs)} packs"))])
-    return load_engine(packs[0], overlays=overlays)
+            "name at least one rule pack (a directory or a packaged pack's name) besides the "
+            "overlay files"))])
+    return load_engine(packs, overlays=overlays)
 
 
 # -- the command: claimedit diff -----------------------------------------------------------------
@@ -345,7 +347,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help="claims: JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     diff.add_argument("--old", action="append", required=True, metavar="RULES",
                       help="the rules in force: a pack directory or packaged pack name; repeat "
-                           "to add state-overlay files (<ST>.yaml)")
+                           "it to evaluate packs together or to add state-overlay files "
+                           "(<ST>.yaml)")
     diff.add_argument("--new", action="append", required=True, metavar="RULES",
                       help="the changed rules, as --old")
     diff.add_argument("--format", choices=("table", "json"), default="table",
