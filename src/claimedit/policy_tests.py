@@ -38,14 +38,13 @@ Example:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Any, TextIO
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from claimedit.claims import Claim, parse_claim
 from claimedit.engine import Engine
@@ -56,6 +55,7 @@ from claimedit.pack import (
     packaged_rules_path,  # noqa: F401 (the docstring examples use it)
     resolve_pack,
 )
+from claimedit.pack.cases import CaseFile
 from claimedit.pack.yaml_source import load_yaml
 from claimedit.results import ClaimError, Decision, LineResult, Reason
 
@@ -81,56 +81,6 @@ TESTS_FOLDER = "tests"
 # Files of the tests/ folder that are not about one edit: whole-claim acceptance examples, and
 # the policy's "may be reported" sentences (only allow may come out of those).
 _NOT_RULE_FILES = frozenset({"acceptance", "allow"})
-
-
-def _text(value: Any) -> Any:
-    # YAML reads 77385, 26 and 97 as numbers: a case file is written by people, so take them as
-    # the text they are (the codes and modifiers are then checked by the claim model).
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-_Text = Annotated[str, BeforeValidator(_text)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Expect(_Model):
-    decision: Decision
-    fires: bool | None = None
-    rule_ids: list[str] | None = None
-    source: str | None = None
-
-
-class _Line(_Model):
-    code: _Text
-    modifiers: list[_Text] = Field(default_factory=list)
-    units: int | None = None
-    date: dt.date | None = None
-    expect: _Expect | None = None
-
-
-class _Case(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    note: str | None = None
-    payer: str
-    claim_type: str | None = None
-    state: str | None = None
-    date: dt.date | None = None
-    lines: list[_Line] = Field(min_length=1)
-
-
-class _Remit(_Model):
-    group_code: str
-    carc: _Text
-    rarcs: list[_Text]
-
-
-class _CaseFile(_Model):
-    rule: str | None = None
-    remit: _Remit | None = None
-    cases: list[_Case] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -214,7 +164,7 @@ def _load_file(path: Path, name: str) -> tuple[list[PolicyCase], list[Problem]]:
     if lines is None or problems:
         return [], problems
     try:
-        model = _CaseFile.model_validate(data)
+        model = CaseFile.model_validate(data)
     except ValidationError as exc:
         for item in exc.errors(include_url=False):
             found, key = lines.locate(item["loc"])
