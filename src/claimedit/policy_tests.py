@@ -380,17 +380,21 @@ class PackTestReport:
 
 
 def run_pack_tests(
-    pack: str | Path, *, overlays: Sequence[str | Path] = (), engine: Engine | None = None
+    pack: str | Path, *, overlays: Sequence[str | Path] = (), engine: Engine | None = None,
+    together_with: Sequence[str | Path] = (),
 ) -> PackTestReport:
     """Load a pack (and its overlays), run every case of its ``tests/`` folder, and check that
     every edit has a case file showing it fire and stay quiet.
+
+    ``together_with`` names other packs evaluated with it (as ``check --rules A --rules B``):
+    do the pack's cases still hold when its edits fire beside theirs? Coverage is the pack's own.
 
     Raises :class:`RulePackError` when the pack or one of its case files is broken.
     """
     if engine is None:
         from claimedit.engine import load_engine  # the engine module imports nothing of ours
 
-        engine = load_engine(pack, overlays=overlays)
+        engine = load_engine([pack, *together_with], overlays=overlays)
     cases = load_cases(pack)
     failures = tuple(failure for case in cases for failure in check_case(engine, case))
     return PackTestReport(str(pack), engine, tuple(cases), failures, _coverage(engine, cases))
@@ -466,6 +470,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                            "(default: every packaged pack)")
     test.add_argument("--overlay", action="append", default=[], metavar="FILE",
                       help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
+    test.add_argument("--with", dest="together_with", action="append", default=[],
+                      metavar="PACK", help="evaluate the cases with this pack's edits too, as "
+                      "check --rules A --rules B does (repeatable; coverage stays the tested "
+                      "pack's own)")
     test.add_argument("-v", "--verbose", action="store_true", help="list every case, passed too")
     test.add_argument("--junit-xml", metavar="FILE",
                       help="also write a JUnit XML report (for CI servers)")
@@ -480,7 +488,7 @@ def _command(args: argparse.Namespace) -> int:
         if number:
             print(file=sys.stdout)
         # A broken pack or case file raises RulePackError: the CLI prints every problem, exit 2.
-        report = run_pack_tests(pack, overlays=args.overlay)
+        report = run_pack_tests(pack, overlays=args.overlay, together_with=args.together_with)
         write_report(report, sys.stdout, verbose=args.verbose)
         reports.append(report)
         ok &= report.ok
