@@ -227,7 +227,7 @@ def test_table_output_and_broken_rules(
     assert "codes.yaml" in capsys.readouterr().err
     overlay = str(ROOT / "examples" / "states" / "XX.yaml")
     assert main(["diff", "--old", overlay, "--new", "igrt", str(EXAMPLES)]) == 2
-    assert "name at least one rule pack" in capsys.readouterr().err
+    assert "name a rule pack" in capsys.readouterr().err
     assert main(["diff", "--old", "igrt", "--old", "igrt", "--new", "igrt", str(EXAMPLES)]) == 2
     assert "given twice" in capsys.readouterr().err
 
@@ -249,6 +249,22 @@ def test_packs_evaluated_together(tmp_path: Path, capsys: pytest.CaptureFixture[
         "allow", "bundle", 1, "160.00")
     assert group["rules_added"] and all(r.startswith("NCCI-") for r in group["rules_added"])
     assert report["no_longer_payable"]["charge"] == "160.00"
+
+
+def test_the_money_of_opting_into_a_second_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--new igrt --new ncci-radonc: what turning the NCCI pack on changes, composed."""
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(
+        '{"claim_id": "N1", "payer": "medicare", "lines": ['
+        '{"code": "G6002", "date_of_service": "2024-09-03", "charge": "80.00"},'
+        '{"code": "G6001", "date_of_service": "2024-09-03", "charge": "120.00"}]}\n', "utf-8")
+    assert main(["diff", "--old", "igrt", "--new", "igrt", "--new", "ncci-radonc",
+                 str(claims), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["new"]["pack"] == "igrt+ncci-radonc"
+    assert "NCCI-PTP-PRACTITIONER" in json.dumps(report["groups"])
 
 
 def test_overlays_ride_along_with_the_pack(capsys: pytest.CaptureFixture[str]) -> None:

@@ -298,9 +298,9 @@ def _by_lines(tallies: dict[tuple[str, str], Tally]) -> list[tuple[tuple[str, st
 
 
 def load_rules(specs: Sequence[str]) -> Engine:
-    """An engine from ``--old`` / ``--new`` values: packs (directories or packaged names),
-    evaluated together when there are several (as ``check --rules A --rules B``), and any
-    state-overlay files (``<ST>.yaml``) to apply to them.
+    """An engine from ``--old`` / ``--new`` values: one pack or several evaluated together
+    (directories or packaged names), and any state-overlay files (``<ST>.yaml``) to apply to the
+    first.
 
     Example:
         >>> load_rules(["igrt"]).provenance.pack
@@ -318,8 +318,8 @@ def load_rules(specs: Sequence[str]) -> Engine:
             packs.append(resolve_pack(spec))
     if not packs:
         raise RulePackError(" ".join(specs), [Problem(" ".join(specs), None, "", (
-            "name at least one rule pack (a directory or a packaged pack's name) besides the "
-            "overlay files"))])
+            "name a rule pack (a directory or a packaged pack's name), plus any overlay "
+            "files; got none"))])
     return load_engine(packs, overlays=overlays)
 
 
@@ -347,8 +347,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help="claims: JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     diff.add_argument("--old", action="append", required=True, metavar="RULES",
                       help="the rules in force: a pack directory or packaged pack name; repeat "
-                           "it to evaluate packs together or to add state-overlay files "
-                           "(<ST>.yaml)")
+                           "to add packs evaluated together, or state-overlay files (<ST>.yaml)")
     diff.add_argument("--new", action="append", required=True, metavar="RULES",
                       help="the changed rules, as --old")
     diff.add_argument("--format", choices=("table", "json"), default="table",

@@ -209,7 +209,7 @@ def test_dask_recipe_on_a_distributed_cluster_to_parquet(lines: pd.DataFrame,
     engine = claimedit.load_engine()
     lines = lines.assign(modifiers=lines["modifiers"].str.join(" "))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
         assert len(cluster.workers) == 2
         by_claim = dd.from_pandas(lines, npartitions=4).shuffle("claim_id")
