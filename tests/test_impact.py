@@ -345,3 +345,33 @@ def test_html_folds_long_lists(tmp_path: Path) -> None:
         group.add(None)
     html = _groups_table(groups)
     assert html.count("<tr>") == 201 and "30 smaller groups (30 lines)" in html
+
+
+def test_one_record_failing_does_not_end_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in check: a record whose comparison fails unexpectedly is that record's error (its
+    exception's type, never its arguments), and the other records are still compared."""
+    original = ImpactReport.add
+
+    def add(self: ImpactReport, claim: Any) -> None:
+        if claim.claim_id == "BAD":
+            raise RuntimeError("payload that must not be echoed")
+        original(self, claim)
+
+    monkeypatch.setattr(ImpactReport, "add", add)
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("\n".join(json.dumps(_claim(cid, "commercial", "1.00"))
+                                for cid in ("A", "BAD", "C")) + "\n", encoding="utf-8")
+    status = main(["diff", "--old", "igrt", "--new", "igrt", str(claims), "--format", "json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert status == 1
+    assert (report["claims"], report["invalid_records"]) == (2, 1)
+    assert "record 2 (claim BAD): internal error (RuntimeError) while comparing" in captured.err
+    assert "payload" not in captured.err
+
+
+def test_progress_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--old", "igrt", "--new", "igrt", str(EXAMPLES), "--progress"]) == 0
+    assert "records (0 invalid)" in capsys.readouterr().err
