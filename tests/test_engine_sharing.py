@@ -105,20 +105,29 @@ def test_engine_is_immutable(engine: claimedit.Engine) -> None:
     """Nothing can be set on a loaded engine: new attributes and its compiled state alike."""
     with pytest.raises(AttributeError):
         engine.rules = ()  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError):
-        engine._pack = None  # type: ignore[misc]
+    # Existing attributes (the engine's own slots): a missing one would raise AttributeError
+    # whether or not the engine refused changes, and the test could not fail.
+    assert hasattr(engine, "_packs") and hasattr(engine, "_tables")
+    with pytest.raises(AttributeError, match="immutable"):
+        engine._packs = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        engine._tables = {}  # type: ignore[misc]
     with pytest.raises(AttributeError):
         engine.pack = None  # type: ignore[misc]
     assert engine.pack is not None
 
 
 def test_engine_attributes_cannot_be_deleted(engine: claimedit.Engine) -> None:
-    """Immutable means no deletion either: ``del engine._pack`` would leave a shared engine that
+    """Immutable means no deletion either: ``del engine._packs`` would leave a shared engine that
     raises AttributeError in every other thread."""
     fresh = claimedit.Engine(engine.pack)
-    with pytest.raises(AttributeError):
-        del fresh._pack
+    for name in ("_packs", "_tables", "_provenance"):
+        assert hasattr(fresh, name)  # a real slot: deleting a missing one proves nothing
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(fresh, name)
     assert fresh.pack is engine.pack
+    assert fresh.evaluate({"claim_id": "D", "payer": "medicare", "lines": [
+        {"code": "77387", "date_of_service": "2025-03-03"}]}).lines[0].rule_ids
 
 
 def test_the_pack_behind_an_engine_is_frozen(engine: claimedit.Engine) -> None:
