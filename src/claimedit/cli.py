@@ -28,6 +28,7 @@ from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
+from claimedit.ncci.command import register as _register_ncci
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
 from claimedit.results import ClaimError, FieldIssue
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
+    _register_ncci(commands)
     return parser
 
 
