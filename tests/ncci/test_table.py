@@ -114,3 +114,13 @@ def test_in_force_matches_the_rows(tmp_path_factory: pytest.TempPathFactory, row
     assert sorted(table.pairs_of(column2)) == sorted(
         row for row in rows if column2 in (row.column1, row.column2)
         for _ in range(2 if row.column1 == row.column2 == column2 else 1))
+
+
+def test_firing_for_a_line(table: PtpTable) -> None:
+    # G6001 billed with G6002, 77014 and a code the table does not pair with it
+    found = table.firing("G6001", ["G6002", "77014", "99213"], 20240903)
+    assert [(table.row(row).column1, indicator) for row, indicator in found] == [
+        ("G6002", 0), ("77014", 1)]
+    assert table.firing("77387", ["77014"], 20150101) == []  # indicator 9
+    assert table.firing("77427", ["77371"], 20231231) != []
+    assert table.firing("77427", ["77371"], 20240101) == []
