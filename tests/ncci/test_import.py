@@ -133,3 +133,18 @@ def test_out_must_be_new_or_an_earlier_import(sources: tuple[list[Path], Path],
     with pytest.raises(NcciImportError, match="not a pack an earlier import wrote"):
         import_ncci(setting="practitioner", ptp=sources[0], out=tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_medicaid_files_import_the_same_way(tmp_path: Path) -> None:
+    source = write_ptp_files(tmp_path / "in", list(PLANTED), files=1)[0]
+    medicaid = source.with_name("medicaid-ncci-q3-2024-ptp-edits-practitioner-services-f1.txt")
+    source.rename(medicaid)
+    report = import_ncci(setting="practitioner", ptp=[medicaid], payers=["medicaid"],
+                         out=tmp_path / "pack")
+    meta = yaml.safe_load((tmp_path / "pack" / "pack.yaml").read_text())
+    assert (report.quarter, report.ptp_rows) == ("2024Q3", 2)
+    assert meta["imported_from"]["program"] == "medicaid"
+    assert meta["title"].startswith("CMS Medicaid NCCI")
+    edits = yaml.safe_load(next((tmp_path / "pack" / "edits").iterdir()).read_text())["edits"]
+    assert [edit["id"] for edit in edits] == ["NCCI-PTP-PRACTITIONER-MEDICAID"]
+    assert edits[0]["payers"] == ["medicaid"]
