@@ -4,6 +4,7 @@
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE...] [--state ST]
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+    claimedit rules test [PACK...] [--overlay FILE] [-v]
 
 Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
 input records were invalid or unreadable, each reported (every other record is still evaluated and
@@ -23,7 +24,7 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__
+from claimedit import __version__, policy_tests
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
+    policy_tests.register(rules_commands)
     _register_ncci(commands)
     return parser
 

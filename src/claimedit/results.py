@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, NamedTuple, TypeVar
 
@@ -27,6 +29,8 @@ __all__ = [
     "LineResult",
     "Provenance",
     "Reason",
+    "new_claim_result",
+    "new_line_result",
 ]
 
 
@@ -108,6 +112,13 @@ class LineResult(NamedTuple):
     """The most severe decision among the reasons; ``allow`` when none fired."""
     reasons: tuple[Reason, ...]
     """Every edit that fired, sorted by rule id (the pack's order of edits does not matter)."""
+    charge: Decimal | None = None
+    """The line's billed charge, echoed from :attr:`ClaimLine.charge` (``None`` when the input
+    had none): what an 835 writer reports as submitted."""
+    reviewed: bool = True
+    """``False`` when no loaded rule pack knows the line's code (none of their code tables
+    lists it): the line is allowed because it is not this policy's business, not because it
+    passed the policy's edits. ``True`` otherwise, whether or not an edit fired."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -122,7 +133,8 @@ class LineResult(NamedTuple):
         return tuple(reason.rule_id for reason in self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: decision and date as text, lists for tuples."""
+        """Plain JSON data: decision and date as text, lists for tuples, the charge as its exact
+        decimal text (``"125.00"``; a JSON number would pass through binary floating point)."""
         return {
             "line_id": self.line_id,
             "code": self.code,
@@ -130,6 +142,8 @@ class LineResult(NamedTuple):
             "date_of_service": self.date_of_service.isoformat(),
             "decision": self.decision.value,
             "reasons": [reason.to_dict() for reason in self.reasons],
+            "charge": None if self.charge is None else str(self.charge),
+            "reviewed": self.reviewed,
         }
 
     @classmethod
@@ -142,6 +156,9 @@ class LineResult(NamedTuple):
             date_of_service=dt.date.fromisoformat(data["date_of_service"]),
             decision=Decision(data["decision"]),
             reasons=tuple(Reason.from_dict(item) for item in data["reasons"]),
+            # Results stored before these fields existed have neither.
+            charge=None if data.get("charge") is None else Decimal(data["charge"]),
+            reviewed=data.get("reviewed", True),
         )
 
 
@@ -272,10 +289,24 @@ _OUTCOME_JSON: _Memo[tuple[Decision, tuple[Reason, ...]]] = _Memo(_outcome_json)
 
 
 def _line_json(line: LineResult) -> str:
-    line_id, code, modifiers, day, decision, reasons = line
+    line_id, code, modifiers, day, decision, reasons, charge, reviewed = line
     return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
             f'{_CODE_JSON[code, modifiers]},{_DATE_JSON[day]},'
-            f'{_OUTCOME_JSON[decision, reasons]}}}')
+            f'{_OUTCOME_JSON[decision, reasons]},'
+            f'"charge":{"null" if charge is None else _string(str(charge))},'
+            f'"reviewed":{"true" if reviewed else "false"}}}')
+
+
+# The one factory of the result types. NamedTuple's generated __new__ takes keywords and costs a
+# Python frame; tuple.__new__ with every field in order builds the same object several times
+# faster, which matters on the engine's per-line path. Callers pass every field, in order.
+new_line_result: Callable[[tuple[Any, ...]], LineResult] = partial(tuple.__new__, LineResult)
+"""Build a :class:`LineResult` from a tuple of all its fields in order (no defaults, no checks):
+``new_line_result((line_id, code, modifiers, date_of_service, decision, reasons, charge,
+reviewed))``."""
+new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new__, ClaimResult)
+"""Build a :class:`ClaimResult` from a tuple of all its fields in order:
+``new_claim_result((claim_id, payer, state, lines, provenance))``."""
 
 
 class FieldIssue(NamedTuple):

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from claimedit.edits import CODE_SET_KEYS, KINDS
 from claimedit.pack.errors import Problem, RulePackError
 from claimedit.pack.models import (
     ALWAYS,
@@ -113,11 +114,19 @@ class _Collector:
         prefix: tuple[str | int, ...] = (),
         skip_items_of: str | None = None,
     ) -> None:
-        for item in error.errors(include_url=False):
+        errors = error.errors(include_url=False)
+        # A list whose items all failed also reports itself too short: the items say it all.
+        failed_lists = {
+            (*prefix, *item["loc"][:position]) for item in errors
+            for position, step in enumerate(item["loc"]) if isinstance(step, int)
+        }
+        for item in errors:
             loc = (*prefix, *item["loc"])
             if skip_items_of is not None and len(loc) > 1 and loc[0] == skip_items_of \
                     and isinstance(loc[1], int):
                 continue  # an item of the list: validated, and reported, one by one
+            if item["type"] == "too_short" and loc in failed_lists:
+                continue
             message = item["msg"].removeprefix("Value error, ")
             kind = item["type"]
             if kind == "union_tag_invalid":
@@ -383,9 +392,6 @@ def _resolve(
     return resolved
 
 
-_CODE_SET_KEYS = ("codes", "column1", "column2")
-
-
 def _check_references(
     out: _Collector, name: str, lines: LineMap, key: str, table: _Table
 ) -> None:
@@ -398,7 +404,11 @@ def _check_references(
     if not table.known or not isinstance(items, list):
         return
     for index, item in enumerate(items):
-        for set_key in _CODE_SET_KEYS:
+        # The kind declares which of its keys are code sets; when the kind cannot be read (its
+        # own problem is reported), every key any kind declares is checked.
+        kind_name = item.get("kind") if isinstance(item, dict) else None
+        kind = KINDS.get(kind_name) if isinstance(kind_name, str) else None
+        for set_key in CODE_SET_KEYS if kind is None else kind.code_sets:
             written = item.get(set_key) if isinstance(item, dict) else None
             # A plain list is short for {codes: [...]}: name the place as the file writes it.
             named: list[tuple[tuple[str | int, ...], Any]]
