@@ -19,7 +19,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml
 from pydantic import ValidationError
@@ -29,6 +29,7 @@ from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
+from claimedit.ncci import show as ncci_show
 from claimedit.ncci.command import register as _register_ncci
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--as-of", type=_date, default=dt.date.today(), help="date of service")
     show.add_argument("--payer", help="only edits for this payer type")
     show.add_argument("--state", help="apply this state's exceptions")
+    show.add_argument("--code", help="only the edits that watch this code, with the NCCI table "
+                                     "rows (pairs, MUE) in force for it")
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
@@ -250,27 +253,40 @@ def _rules_show(args: argparse.Namespace) -> int:
         print(f"error: {args.state!r} is not a two-letter state code", file=sys.stderr)
         return EXIT_ERROR
     edits = engine.edits_in_force(args.as_of, payer=payer, state=state)
+    code = args.code.strip().upper() if args.code else None
+    if code is not None:
+        edits = [item for item in edits if ncci_show.watches(item, code, args.as_of,
+                                                              engine.pack.codes)]
     if args.json:
-        rows = [{"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
-                 "file": item.file, "effective": item.effective.model_dump(mode="json"),
-                 "edit": item.edit.model_dump(mode="json")} for item in edits]
+        rows: list[dict[str, Any]] = [
+            {"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
+             "file": item.file, "effective": item.effective.model_dump(mode="json"),
+             "edit": item.edit.model_dump(mode="json")} for item in edits]
+        if code is not None:
+            for row, item in zip(rows, edits, strict=True):
+                row["table_rows"] = ncci_show.table_rows(item, code, args.as_of)
         json.dump({"as_of": args.as_of.isoformat(), "payer": payer, "state": state,
-                   "edits": rows}, sys.stdout, indent=2)
+                   "code": code, "edits": rows}, sys.stdout, indent=2)
         print()
         return EXIT_OK
-    _print_edits(sys.stdout, args.as_of, payer, state, edits, engine)
+    _print_edits(sys.stdout, args.as_of, payer, state, edits, engine, code)
     return EXIT_OK
 
 
 def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | None,
-                 edits: list[SourcedEdit], engine: Engine) -> None:
+                 edits: list[SourcedEdit], engine: Engine, code: str | None = None) -> None:
     p = engine.provenance
     who = payer.value if payer else "all payers"
+    watching = f" watching {code}" if code else ""
     print(f"{p.pack} {p.version}: edits in force on {day} for {who}"
-          f"{', state ' + state if state else ''} ({len(edits)})", file=out)
+          f"{', state ' + state if state else ''}{watching} ({len(edits)})", file=out)
     for item in edits:
         edit = item.edit
         payers = ",".join(edit.payers)
         print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
+        if code is not None:
+            rows = ncci_show.table_rows(item, code, day)
+            for row in rows:
+                print(f"      {ncci_show.format_row(row)}", file=out)

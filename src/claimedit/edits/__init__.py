@@ -18,7 +18,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from claimedit.edits import code_validity, component_modifier, line, procedure_to_procedure
+from claimedit.edits import (
+    code_validity,
+    component_modifier,
+    line,
+    mue_table,
+    procedure_to_procedure,
+    ptp_table,
+)
 from claimedit.edits._check import (
     Check,
     CodeTable,
@@ -26,12 +33,15 @@ from claimedit.edits._check import (
     Fact,
     Facts,
     Kind,
+    TableCheck,
     components_billed,
 )
 from claimedit.edits.code_validity import CodeValidityEdit
 from claimedit.edits.component_modifier import ComponentModifierEdit
 from claimedit.edits.line import LineEdit
+from claimedit.edits.mue_table import MueTableEdit
 from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
+from claimedit.edits.ptp_table import PtpTableEdit
 
 __all__ = [
     "CODE_SET_KEYS",
@@ -47,7 +57,10 @@ __all__ = [
     "Facts",
     "Kind",
     "LineEdit",
+    "MueTableEdit",
     "ProcedureToProcedureEdit",
+    "PtpTableEdit",
+    "TableCheck",
     "components_billed",
 ]
 
@@ -58,6 +71,8 @@ KINDS: dict[str, Kind] = {
         component_modifier.KIND,
         line.KIND,
         procedure_to_procedure.KIND,
+        ptp_table.KIND,
+        mue_table.KIND,
     )
 }
 """The YAML ``kind`` keyword -> the kind. The one table the engine and the loader read."""
@@ -65,7 +80,8 @@ KINDS: dict[str, Kind] = {
 # The union pydantic validates an edit against, discriminated on ``kind``. Written out (mypy
 # needs a static type); a test checks it lists exactly the models of KINDS.
 Edit = Annotated[
-    CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit,
+    CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit
+    | PtpTableEdit | MueTableEdit,
     Field(discriminator="kind"),
 ]
 

@@ -28,6 +28,8 @@ __all__ = [
     "Fact",
     "Facts",
     "Kind",
+    "TableCheck",
+    "TableCompile",
     "components_billed",
     "components_of",
     "reason_for",
@@ -97,6 +99,14 @@ class Check(NamedTuple):
 
 Compile = Callable[["SourcedEdit", "CodeTable"], Iterator[tuple[str, Check]]]
 
+TableCheck = Callable[[str, tuple[str, ...], int, tuple[str, ...], int, int], tuple[Reason, ...]]
+"""A table-backed edit's check of a line, for kinds whose codes are too many to compile into
+the code index (a CMS table of two million pairs): ``(code, modifiers, date of service as
+YYYYMMDD, the distinct codes billed that day on the claim (the line's own included), units,
+the code's units that day) -> the reasons that fire``. The rows carry their own dates, so one
+check serves every era; the engine calls it for every line of its scope."""
+TableCompile = Callable[["SourcedEdit"], TableCheck]
+
 
 class Kind(NamedTuple):
     """An edit kind, as its module declares it (see :data:`claimedit.edits.KINDS`)."""
@@ -109,6 +119,9 @@ class Kind(NamedTuple):
     code_sets: tuple[str, ...]
     """The keys of the kind's model that are code sets: the loader checks every code and
     category they name against the pack's code table."""
+    table: TableCompile | None = None
+    """For a table-backed kind: builds its :data:`TableCheck` once per edit (``compile`` then
+    yields nothing)."""
 
 
 class CodeTable:

@@ -314,6 +314,8 @@ def _edits_yaml(imported: dict[str, Any], program: str, ptp_sources: list[dict[s
             "id": f"ncci-{setting}-{quarter.lower()}",
             "title": f"CMS {program} NCCI {SETTINGS[setting]}, {quarter}: the pairs and limits "
                      "carry their own dates",
+            # Always: each PTP row carries its own dates; MUE rows carry none.
+            "effective": {},
             "citation": {"document": f"CMS {program} NCCI edits, {quarter}",
                          "text": "Imported by claimedit ncci import from the files listed in "
                                  "pack.yaml (imported_from)."},
