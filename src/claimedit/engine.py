@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -645,9 +646,15 @@ def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path
     ``overlays`` adds state-exception files kept outside the pack (see :func:`load_pack`).
 
     Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
+    Which pack was loaded, from where, is logged at INFO on the ``claimedit`` logger, and is on
+    the engine: ``engine.pack.root``, ``engine.provenance``.
 
     Example:
         >>> load_engine().provenance.pack
         'igrt'
     """
-    return Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
+    engine = Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
+    p = engine.provenance
+    logging.getLogger("claimedit").info("rule pack %s %s %s from %s", p.pack, p.version,
+                                        p.content_hash, engine.pack.root)
+    return engine

@@ -516,7 +516,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "test", help="run the case files a rule pack ships (tests/*.yaml), like a test runner",
         description="Run each pack's tests/*.yaml cases. Exit 0 when every line under test comes "
                     "out as expected and every edit is tested firing and not firing, 1 when "
-                    "not, 2 when a pack or a case file is broken.")
+                    "not, 2 when a pack or a case file is broken.",
+        epilog="example: claimedit rules test rules/igrt")
     test.add_argument("packs", nargs="*", metavar="PACK",
                       help="a rule pack directory or the name of a packaged pack "
                            "(default: every packaged pack)")

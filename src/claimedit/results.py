@@ -20,6 +20,8 @@ from functools import partial
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, NamedTuple, TypeVar
 
+from claimedit.limits import printable
+
 __all__ = [
     "SEVERITY",
     "ClaimError",
@@ -310,20 +312,38 @@ new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new
 
 
 class FieldIssue(NamedTuple):
-    """One problem with an input record: where (a dotted field path) and why."""
+    """One problem with an input record: where (a dotted field path), why, and a stable slug.
+
+    ``type`` is machine-readable and stable across releases (like pydantic's error types):
+    pydantic's own slugs for validation (``missing``, ``enum``, ``string_pattern_mismatch``,
+    ``json_invalid`` ...) and claimedit's for the rest (``record_too_large``, ``invalid_utf8``,
+    ``csv_rows_not_contiguous``, ``internal_error`` ...); ``docs/reliability.md`` lists them.
+    The reason is for people and may change.
+
+    Example:
+        >>> FieldIssue("payer", "missing: this field is required", "missing").type
+        'missing'
+    """
 
     field: str
     """E.g. ``lines.1.modifiers.0`` (0-based positions), or ``""`` for the record itself."""
     reason: str
+    type: str = "invalid"
+    """Stable slug of the kind of problem; ``invalid`` when nothing more precise is known."""
 
 
 class ClaimError(NamedTuple):
-    """An input record that could not be evaluated, and every problem found in it."""
+    """An input record that could not be evaluated, and every problem found in it.
+
+    Printed (``str``) it is one line whatever the input holds: control characters in the claim
+    id, the source name or a message are escaped, so a record cannot forge a line of a report.
+    """
 
     source: str
     """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
     record: int
-    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim);
+    0 for a fault of the file itself (unreadable, a broken X12 envelope)."""
     claim_id: str | None
     """The claim id when it could be read."""
     issues: tuple[FieldIssue, ...]
@@ -337,11 +357,16 @@ class ClaimError(NamedTuple):
         }
 
     def __str__(self) -> str:
-        where = f"{self.source}: record {self.record}"
+        """``bad.jsonl: record 3 (claim C3): payer: ...``; a fault of the whole file names no
+        record: ``claims/: cannot read: Is a directory``."""
+        where = printable(self.source)
+        if self.record:
+            where += f": record {self.record}"
         if self.claim_id is not None:
-            where += f" (claim {self.claim_id})"
+            where += f" (claim {printable(self.claim_id)})"
         problems = "; ".join(
-            f"{issue.field}: {issue.reason}" if issue.field else issue.reason
+            f"{printable(issue.field)}: {printable(issue.reason)}" if issue.field
+            else printable(issue.reason)
             for issue in self.issues
         )
         return f"{where}: {problems}"

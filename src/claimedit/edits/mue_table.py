@@ -3,7 +3,7 @@ the pack (``claimedit ncci import`` writes it): the most units of a code a provi
 one patient on one date of service.
 
 By the code's MUE adjudication indicator (MAI), as CMS adjudicates (NCCI MUE pages; Medicare
-Claims Processing Manual, chapter 23; contractors' summaries, domain facts section 7):
+Claims Processing Manual, chapter 23; Medicare contractors' MUE billing guidance):
 
 - **1, line edit**: a line whose units exceed the limit is denied (further units belong on
   separate lines with 76/77/59-type modifiers, each checked on its own);

@@ -35,17 +35,23 @@ def register(commands: Any) -> None:
     ncci = commands.add_parser("ncci", help="import the CMS NCCI tables as a rule pack")
     ncci_commands = ncci.add_subparsers(dest="ncci_command", required=True)
     command = ncci_commands.add_parser(
-        "import", help="read CMS PTP and MUE files (text, CSV or zip) and write a rule pack")
+        "import", help="read CMS PTP and MUE files (text, CSV or zip) and write a rule pack",
+        epilog="example (illustrative): claimedit ncci import --setting practitioner "
+               "--ptp ccipra-v302r0-f1.zip ccipra-v302r0-f2.zip ccipra-v302r0-f3.zip "
+               "ccipra-v302r0-f4.zip --mue medicare-ncci-2024-q3-practitioner-services-mue-"
+               "table.zip --out packs/ncci-practitioner")
     command.add_argument("--setting", required=True, choices=sorted(SETTINGS),
                          help="which NCCI tables: practitioner or outpatient hospital")
-    command.add_argument("--ptp", nargs="+", default=[], metavar="FILE",
+    command.add_argument("--ptp", nargs="+", default=[], metavar="FILE",  # none: MUE only
                          help="PTP files as CMS ships them (.txt or .zip), e.g. the four "
                               "ccipra-v<NNN>r0-f<n> files")
-    command.add_argument("--mue", metavar="FILE", help="the MUE file (.csv or .zip)")
+    command.add_argument("--mue", metavar="FILE",
+                         help="the MUE file (.csv or .zip) (default: none, PTP only)")
     command.add_argument("--payers", type=_payers, default=["medicare"],
                          help="payer types the edits apply to, comma-separated "
                               f"({', '.join(PAYERS)}; default medicare)")
-    command.add_argument("--quarter", help="YYYYQn; default: from the CMS file names")
+    command.add_argument("--quarter", metavar="YYYYQn",
+                         help="the tables' quarter (default: from the CMS file names)")
     command.add_argument("--skip-bad-rows", action="store_true",
                          help="import the readable rows and list the others (default: fail)")
     command.add_argument("--out", required=True, metavar="DIR", help="the pack directory")
