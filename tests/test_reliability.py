@@ -219,7 +219,7 @@ def test_a_writer_failing_on_one_result_reports_that_record_and_goes_on(
     assert [r["claim_id"] for r in results] == ["C2"]
     assert errors[0]["claim_id"] == "C1"
     # Counted once: as the error it became, not also as a claim.
-    assert "1 claims, 1 lines" in err and "1 invalid records" in err
+    assert "1 claim, 1 line:" in err and "1 invalid record" in err
 
 
 # --- bounded work ----------------------------------------------------------------------------

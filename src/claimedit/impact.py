@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 from claimedit.claims import Claim, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.limits import printable
 from claimedit.pack import Problem, RulePackError
 from claimedit.policy_tests import resolve_pack
 from claimedit.results import ClaimError, Decision, LineResult
@@ -325,7 +326,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                     "the lines whose decision changed, grouped by old -> new decision and the "
                     "rule ids that appeared or disappeared, with line counts, charge totals, "
                     "payer types, months and example ids. Exit 0 when every record was read "
-                    "(changes or not), 1 when some records were invalid, 2 on a broken pack.")
+                    "(changes or not), 1 when some records were invalid, 2 on a broken pack.",
+        epilog="example: claimedit diff --old igrt --new rules/igrt examples/claims.jsonl\n"
+               "example (illustrative): claimedit diff --old igrt --new my-igrt-copy "
+               "claims.jsonl --html impact.html")
     diff.add_argument("files", nargs="+", metavar="CLAIMS",
                       help="claims: JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     diff.add_argument("--old", action="append", required=True, metavar="RULES",
@@ -347,7 +351,10 @@ def _command(args: argparse.Namespace, records: Callable[..., Iterator[Any]]) ->
     old, new = load_rules(args.old), load_rules(args.new)
     report = ImpactReport(old, new, examples=max(0, args.examples))
     add, add_error = report.add, report.add_error
-    for record in records(args.files, args.input_format, None):
+    def warn(message: str) -> None:  # empty files, duplicate claim ids: said, not counted
+        print(f"warning: {printable(message)}", file=sys.stderr)
+
+    for record in records(args.files, args.input_format, None, warn):
         item = record.data
         if not isinstance(item, ClaimError):
             item = parse_claim(item, source=record.source, record=record.number)

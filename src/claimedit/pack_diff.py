@@ -350,7 +350,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     diff = commands.add_parser(
         "diff", help="what changed between two rule packs: edits, fields, codes, dates",
         description="Compare two rule packs (directories or packaged pack names). Exit 0 "
-                    "(changes or not); 2 when either pack is broken.")
+                    "(changes or not); 2 when either pack is broken.",
+        epilog="example: claimedit rules diff igrt rules/igrt\n"
+               "example (illustrative): claimedit rules diff igrt my-igrt-copy --json")
     diff.add_argument("old", metavar="OLD", help="the pack in force")
     diff.add_argument("new", metavar="NEW", help="the changed pack")
     diff.add_argument("--old-overlay", action="append", default=[], metavar="FILE",
