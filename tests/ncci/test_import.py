@@ -47,8 +47,8 @@ def test_import_zipped_files(sources: tuple[list[Path], Path], tmp_path: Path) -
     assert imported["mue"]["rows"] == 50
     edits = yaml.safe_load(next((tmp_path / "pack" / "edits").iterdir()).read_text())["edits"]
     assert [(e["kind"], e["table"], e["payers"]) for e in edits] == [
-        ("ptp_table", "tables/ptp.bin", ["medicare", "medicaid"]),
-        ("mue_table", "tables/mue.bin", ["medicare", "medicaid"])]
+        ("ptp_table_file", "tables/ptp.bin", ["medicare", "medicaid"]),
+        ("mue_table_file", "tables/mue.bin", ["medicare", "medicaid"])]
     table = PtpTable.open(tmp_path / "pack" / "tables" / "ptp.bin")
     assert table.in_force("G6002", "G6001", D(2024, 9, 3)) == PLANTED[0]
     assert len(MueTable.open(tmp_path / "pack" / "tables" / "mue.bin")) == 50

@@ -1,5 +1,5 @@
-"""The table-backed edit kinds (``ptp_table``, ``mue_table``) in the engine, on a pack imported
-from synthetic tables in the CMS layouts with rows planted as CMS describes them."""
+"""The table-backed edit kinds (``ptp_table_file``, ``mue_table_file``) in the engine, on a pack
+imported from synthetic tables in the CMS layouts with rows planted as CMS describes them."""
 
 from __future__ import annotations
 

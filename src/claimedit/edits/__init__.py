@@ -22,9 +22,9 @@ from claimedit.edits import (
     code_validity,
     component_modifier,
     line,
-    mue_table,
+    mue_table_file,
     procedure_to_procedure,
-    ptp_table,
+    ptp_table_file,
 )
 from claimedit.edits._check import (
     Check,
@@ -39,9 +39,9 @@ from claimedit.edits._check import (
 from claimedit.edits.code_validity import CodeValidityEdit
 from claimedit.edits.component_modifier import ComponentModifierEdit
 from claimedit.edits.line import LineEdit
-from claimedit.edits.mue_table import MueTableEdit
+from claimedit.edits.mue_table_file import MueTableFileEdit
 from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
-from claimedit.edits.ptp_table import PtpTableEdit
+from claimedit.edits.ptp_table_file import PtpTableFileEdit
 
 __all__ = [
     "CODE_SET_KEYS",
@@ -57,9 +57,9 @@ __all__ = [
     "Facts",
     "Kind",
     "LineEdit",
-    "MueTableEdit",
+    "MueTableFileEdit",
     "ProcedureToProcedureEdit",
-    "PtpTableEdit",
+    "PtpTableFileEdit",
     "TableCheck",
     "components_billed",
 ]
@@ -71,8 +71,8 @@ KINDS: dict[str, Kind] = {
         component_modifier.KIND,
         line.KIND,
         procedure_to_procedure.KIND,
-        ptp_table.KIND,
-        mue_table.KIND,
+        ptp_table_file.KIND,
+        mue_table_file.KIND,
     )
 }
 """The YAML ``kind`` keyword -> the kind. The one table the engine and the loader read."""
@@ -81,7 +81,7 @@ KINDS: dict[str, Kind] = {
 # needs a static type); a test checks it lists exactly the models of KINDS.
 Edit = Annotated[
     CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit
-    | PtpTableEdit | MueTableEdit,
+    | PtpTableFileEdit | MueTableFileEdit,
     Field(discriminator="kind"),
 ]
 

@@ -301,7 +301,7 @@ def _edits_yaml(imported: dict[str, Any], program: str, ptp_sources: list[dict[s
                     for key, value in spec.pop("citation").items()}
         edit: dict[str, Any] = {
             "id": f"NCCI-{kind.upper()}-{tag}",
-            "kind": f"{kind}_table",
+            "kind": f"{kind}_table_file",
             "table": table,
             "claim_types": [imported["claim_type"]],
             "payers": imported["payers"],

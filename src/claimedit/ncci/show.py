@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from claimedit.edits import KINDS, CodeTable, MueTableEdit, PtpTableEdit
+from claimedit.edits import KINDS, CodeTable, MueTableFileEdit, PtpTableFileEdit
 from claimedit.edits._schema import CodeEntry, CodeSet
 from claimedit.ncci.table import MueTable, PtpTable
 from claimedit.pack import SourcedEdit
@@ -32,7 +32,7 @@ def watches(item: SourcedEdit, code: str, day: dt.date, codes: Iterable[CodeEntr
     """Can the edit fire on a line of ``code``? Table-backed edits: when their table lists the
     code; other kinds: when one of their code sets holds it."""
     edit = item.edit
-    if isinstance(edit, PtpTableEdit | MueTableEdit):
+    if isinstance(edit, PtpTableFileEdit | MueTableFileEdit):
         return bool(table_rows(item, code, day))
     table = CodeTable(codes, day)
     for key in KINDS[edit.kind].code_sets:
@@ -46,7 +46,7 @@ def table_rows(item: SourcedEdit, code: str, day: dt.date) -> list[dict[str, Any
     """The rows of a table-backed edit's table for ``code`` in force on ``day``: PTP pairs
     where the code is column 2 (the line denied) or column 1, or its MUE limit."""
     edit = item.edit
-    if isinstance(edit, PtpTableEdit) and edit.table_path is not None:
+    if isinstance(edit, PtpTableFileEdit) and edit.table_path is not None:
         return [
             {"column1": row.column1, "column2": row.column2,
              "effective": row.effective.isoformat(),
@@ -54,7 +54,7 @@ def table_rows(item: SourcedEdit, code: str, day: dt.date) -> list[dict[str, Any
              "modifier_indicator": row.modifier_indicator, "rationale": row.rationale}
             for row in PtpTable.open(edit.table_path).pairs_of(code, as_of=day)
         ]
-    if isinstance(edit, MueTableEdit) and edit.table_path is not None:
+    if isinstance(edit, MueTableFileEdit) and edit.table_path is not None:
         limit = MueTable.open(edit.table_path).limit(code)
         if limit is not None:
             return [{"code": limit.code, "mue": limit.units,

@@ -1,4 +1,4 @@
-"""``mue_table``: the NCCI medically unlikely edits of a CMS table, read from a table file of
+"""``mue_table_file``: the NCCI medically unlikely edits of a CMS table, read from a table file of
 the pack (``claimedit ncci import`` writes it): the most units of a code a provider reports for
 one patient on one date of service.
 
@@ -34,12 +34,12 @@ from claimedit.results import Reason
 if TYPE_CHECKING:
     from claimedit.pack.loader import SourcedEdit
 
-__all__ = ["KIND", "MueTableCheck", "MueTableEdit"]
+__all__ = ["KIND", "MueTableFileCheck", "MueTableFileEdit"]
 
 _REASON_CACHE = 1 << 14
 
 
-class MueTableEdit(EditBase):
+class MueTableFileEdit(EditBase):
     """NCCI MUE limits from a table file of the pack. ``message`` may use ``{code}``,
     ``{units}`` (the units counted: the line's for MAI 1, the day's for 2 and 3), ``{limit}``,
     ``{indicator}``, ``{indicator_text}`` and ``{rationale}``.
@@ -48,7 +48,7 @@ class MueTableEdit(EditBase):
     PASS: G6001 x 2.
     """
 
-    kind: Literal["mue_table"]
+    kind: Literal["mue_table_file"]
     table: str = Field(description="The MUE table file, relative to the pack, e.g. "
                                    "tables/mue.bin (written by claimedit ncci import).")
     indicator_text: dict[str, str] = Field(
@@ -69,7 +69,7 @@ class MueTableEdit(EditBase):
         return value
 
     @model_validator(mode="after")
-    def _open(self, info: ValidationInfo) -> MueTableEdit:
+    def _open(self, info: ValidationInfo) -> MueTableFileEdit:
         template_fields(self.message, code="G6001", units=3, limit=2, indicator=3,
                         indicator_text="", rationale="")
         try:
@@ -87,13 +87,13 @@ class MueTableEdit(EditBase):
 READS = frozenset({Fact.UNITS, Fact.DAY_UNITS})
 
 
-class MueTableCheck:
-    """The check of one ``mue_table`` edit: its limits, and its reasons (one per code and
+class MueTableFileCheck:
+    """The check of one ``mue_table_file`` edit: its limits, and its reasons (one per code and
     units counted, built on first use and kept, bounded)."""
 
     def __init__(self, item: SourcedEdit) -> None:
         edit = item.edit
-        assert isinstance(edit, MueTableEdit) and edit.table_path is not None
+        assert isinstance(edit, MueTableFileEdit) and edit.table_path is not None
         self.item = item
         self.table = MueTable.open(edit.table_path)
         self._limit = self.table.limit
@@ -115,7 +115,7 @@ class MueTableCheck:
         reason = self._reasons.get(key)
         if reason is None:
             edit = self.item.edit
-            assert isinstance(edit, MueTableEdit)
+            assert isinstance(edit, MueTableFileEdit)
             limit = self.table.limit(code)
             assert limit is not None
             indicator = limit.adjudication_indicator
@@ -136,7 +136,7 @@ def _no_codes(item: SourcedEdit, table: CodeTable) -> Iterator[tuple[str, Check]
 
 
 def compile_table(item: SourcedEdit) -> TableCheck:
-    return MueTableCheck(item)
+    return MueTableFileCheck(item)
 
 
-KIND = Kind("mue_table", MueTableEdit, _no_codes, READS, (), compile_table)
+KIND = Kind("mue_table_file", MueTableFileEdit, _no_codes, READS, (), compile_table)

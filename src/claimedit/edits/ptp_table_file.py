@@ -1,4 +1,4 @@
-"""``ptp_table``: the NCCI procedure-to-procedure edits of a CMS table, read from a table file
+"""``ptp_table_file``: the NCCI procedure-to-procedure edits of a CMS table, read from a table file
 of the pack (``claimedit ncci import`` writes it), each pair with its own dates.
 
 A line is the column-2 code of a pair whose column-1 code is billed on another line of the claim
@@ -32,12 +32,12 @@ from claimedit.results import Reason
 if TYPE_CHECKING:
     from claimedit.pack.loader import SourcedEdit
 
-__all__ = ["KIND", "PtpTableCheck", "PtpTableEdit"]
+__all__ = ["KIND", "PtpTableFileCheck", "PtpTableFileEdit"]
 
 _REASON_CACHE = 1 << 14
 
 
-class PtpTableEdit(EditBase):
+class PtpTableFileEdit(EditBase):
     """NCCI PTP pairs from a table file of the pack; each pair carries its dates and modifier
     indicator. ``message`` may use ``{code}``, ``{column1}``, ``{effective}``, ``{deletion}``,
     ``{indicator}``, ``{indicator_meaning}`` and ``{rationale}``.
@@ -46,7 +46,7 @@ class PtpTableEdit(EditBase):
     PASS: 77014 + G6001-XS (indicator 1, bypassed).
     """
 
-    kind: Literal["ptp_table"]
+    kind: Literal["ptp_table_file"]
     table: str = Field(description="The PTP table file, relative to the pack, e.g. "
                                    "tables/ptp.bin (written by claimedit ncci import).")
     bypass_modifiers: tuple[str, ...] = Field(
@@ -75,7 +75,7 @@ class PtpTableEdit(EditBase):
         return value
 
     @model_validator(mode="after")
-    def _open(self, info: ValidationInfo) -> PtpTableEdit:
+    def _open(self, info: ValidationInfo) -> PtpTableFileEdit:
         template_fields(self.message, code="G6001", column1="G6002", effective="2015-01-01",
                         deletion="none", indicator=0, indicator_meaning="", rationale="")
         try:
@@ -93,13 +93,13 @@ class PtpTableEdit(EditBase):
 READS = frozenset({Fact.MODIFIERS, Fact.DAY_CODES})
 
 
-class PtpTableCheck:
-    """The check of one ``ptp_table`` edit: its table, its bypass modifiers, and its reasons
+class PtpTableFileCheck:
+    """The check of one ``ptp_table_file`` edit: its table, its bypass modifiers, and its reasons
     (one per pair row that fires, built on first use and kept, bounded)."""
 
     def __init__(self, item: SourcedEdit) -> None:
         edit = item.edit
-        assert isinstance(edit, PtpTableEdit) and edit.table_path is not None
+        assert isinstance(edit, PtpTableFileEdit) and edit.table_path is not None
         self.item = item
         self.table = PtpTable.open(edit.table_path)
         self.bypass = frozenset(edit.bypass_modifiers)
@@ -127,7 +127,7 @@ class PtpTableCheck:
         reason = self._reasons.get(row)
         if reason is None:
             edit = self.item.edit
-            assert isinstance(edit, PtpTableEdit)
+            assert isinstance(edit, PtpTableFileEdit)
             pair = self.table.row(row)
             message = edit.message.format(
                 code=pair.column2, column1=pair.column1, effective=pair.effective,
@@ -147,7 +147,7 @@ def _no_codes(item: SourcedEdit, table: CodeTable) -> Iterator[tuple[str, Check]
 
 
 def compile_table(item: SourcedEdit) -> TableCheck:
-    return PtpTableCheck(item)
+    return PtpTableFileCheck(item)
 
 
-KIND = Kind("ptp_table", PtpTableEdit, _no_codes, READS, (), compile_table)
+KIND = Kind("ptp_table_file", PtpTableFileEdit, _no_codes, READS, (), compile_table)
