@@ -25,6 +25,7 @@ import datetime as dt
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from bench.run import _git, _peak_rss_bytes
 from claimedit import Claim, Engine, load_engine
 from claimedit.ncci.synthetic import write_mue_file, write_ptp_files
 from claimedit.ncci.table import MueLimit, PairRow
+from claimedit.pack import packaged_rules_path
 
 __all__ = ["main"]
 
@@ -109,6 +111,37 @@ print(ready, engine)
 """
 
 
+def _composes() -> bool:
+    """Does this checkout's load_engine take a list of packs?"""
+    try:
+        load_engine(["igrt"])  # type: ignore[arg-type]  # a list, where packs compose
+    except (TypeError, ValueError, OSError):
+        return False
+    except Exception:  # a RulePackError: the list was read as packs
+        return True
+    return True
+
+
+def _rules(pack: Path, work: Path) -> list[str]:
+    """IGRT and the imported pack: two packs composed when the checkout composes packs, else one
+    directory holding the IGRT pack's files and the imported tables and edits (the same edits,
+    the same engine work per line)."""
+    if _composes():
+        return ["igrt", str(pack)]
+    both = work / f"igrt+{pack.name}"
+    if both.exists():
+        shutil.rmtree(both)
+    shutil.copytree(packaged_rules_path(), both, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(pack / "tables", both / "tables")
+    for edits in (pack / "edits").iterdir():
+        shutil.copy(edits, both / "edits" / f"zz-{edits.name}")
+    return [str(both)]
+
+
+def _engine(rules: list[str]) -> Engine:
+    return load_engine(rules if len(rules) > 1 else rules[0])  # type: ignore[arg-type]
+
+
 def _load(rules: Sequence[str]) -> dict[str, Any]:
     """A fresh process imports claimedit and loads the engine: time to ready, peak RSS."""
     figures = _watched([sys.executable, "-c", _LOAD, *rules])
@@ -157,14 +190,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        "--mue", mue, "--out", str(pack))
     figures["import"] = _watched(command) | {"command": "claimedit " + " ".join(command[3:])}
 
+    rules = _rules(pack, work)
+    figures["rules"] = rules
     print("load...", file=sys.stderr)
     figures["load_igrt"] = _load([])
-    figures["load_igrt_ncci"] = _load(["igrt", str(pack)])
+    figures["load_igrt_ncci"] = _load(rules)
 
     print(f"engine only, {args.lines:,} lines...", file=sys.stderr)
     claims = [Claim.model_validate_json(encode(claim))
               for claim in claims_for_lines(args.lines, args.seed)]
-    engines = {"igrt": load_engine(), "igrt+ncci": load_engine(["igrt", str(pack)])}
+    engines = {"igrt": load_engine(), "igrt+ncci": _engine(rules)}
     figures["engine"] = _engine_only(engines, claims, args.repeats)
     figures["engine"]["ratio"] = (figures["engine"]["igrt+ncci"]["lines_per_s"]
                                   / figures["engine"]["igrt"]["lines_per_s"])
@@ -182,10 +217,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         path = work / f"claims-{args.cli_lines}.jsonl"
         if not path.exists():
             write_jsonl(path, args.cli_lines, args.seed)
-        for name, rules in (("igrt", ["--rules", "igrt"]),
-                            ("igrt+ncci", ["--rules", "igrt", "--rules", str(pack)])):
+        composed = [item for rule in rules for item in ("--rules", rule)]
+        for name, options in (("igrt", []), ("igrt+ncci", composed)):
             print(f"claimedit check, {args.cli_lines:,} lines, {name}...", file=sys.stderr)
-            command = _command("check", str(path), "--format", "jsonl", *rules)
+            command = _command("check", str(path), "--format", "jsonl", *options)
             result = _watched(command, stdout=subprocess.DEVNULL)
             result["lines_per_s"] = args.cli_lines / result["seconds"]
             result["command"] = "claimedit " + " ".join(command[3:])
@@ -237,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="results JSON (default bench/results/...)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rows, args.lines, args.cli_lines, args.repeats = 240_000, 20_000, 100_000, 3
+        args.rows, args.lines, args.repeats = 240_000, 20_000, 3
+        args.cli_lines = min(args.cli_lines, 100_000)
     figures = run(args)
     out = args.out or Path(__file__).parent / "results" / (
         f"ncci-{figures['git'].get('commit', 'unknown')[:10]}.json")

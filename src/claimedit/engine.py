@@ -354,7 +354,7 @@ class Engine:
         table_eras = None if table_scoped is None else table_scoped.get(scope)
         table_checks: tuple[TableCheck, ...] = ()
         day_number = 0
-        distinct: dict[dt.date, tuple[str, ...]] | None = None
+        distinct: dict[dt.date, frozenset[str]] | None = None
         boundaries = self._boundaries
         known = self._known
         make_line = new_line_result  # locals: the loop below runs once per line
@@ -500,15 +500,15 @@ def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
     return tuple(context)
 
 
-def _distinct_day_codes(lines: tuple[ClaimLine, ...]) -> dict[dt.date, tuple[str, ...]]:
+def _distinct_day_codes(lines: tuple[ClaimLine, ...]) -> dict[dt.date, frozenset[str]]:
     """The distinct codes of each date of service of a claim, in one pass."""
-    days: dict[dt.date, dict[str, None]] = {}
+    days: dict[dt.date, set[str]] = {}
     for line in lines:
         codes = days.get(line.date_of_service)
         if codes is None:
-            codes = days[line.date_of_service] = {}
-        codes[line.code] = None
-    return {day: tuple(codes) for day, codes in days.items()}
+            codes = days[line.date_of_service] = set()
+        codes.add(line.code)
+    return {day: frozenset(codes) for day, codes in days.items()}
 
 
 def _merge(decision: Decision, reasons: tuple[Reason, ...], extra: tuple[Reason, ...]

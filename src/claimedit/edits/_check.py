@@ -99,7 +99,7 @@ class Check(NamedTuple):
 
 Compile = Callable[["SourcedEdit", "CodeTable"], Iterator[tuple[str, Check]]]
 
-TableCheck = Callable[[str, tuple[str, ...], int, tuple[str, ...], int, int], tuple[Reason, ...]]
+TableCheck = Callable[[str, tuple[str, ...], int, frozenset[str], int, int], tuple[Reason, ...]]
 """A table-backed edit's check of a line, for kinds whose codes are too many to compile into
 the code index (a CMS table of two million pairs): ``(code, modifiers, date of service as
 YYYYMMDD, the distinct codes billed that day on the claim (the line's own included), units,

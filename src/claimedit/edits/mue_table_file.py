@@ -96,17 +96,20 @@ class MueTableFileCheck:
         assert isinstance(edit, MueTableFileEdit) and edit.table_path is not None
         self.item = item
         self.table = MueTable.open(edit.table_path)
-        self._limit = self.table.limit
+        # code -> (limit, per line?): the hot path reads plain tuples.
+        self._limits = {limit.code: (limit.units, limit.adjudication_indicator == 1)
+                        for limit in self.table}
         self._reasons: dict[tuple[str, int], Reason] = {}
         self._citation = str(edit.citation)
 
     def __call__(self, code: str, modifiers: tuple[str, ...], day: int,
-                 day_codes: tuple[str, ...], units: int, day_units: int) -> tuple[Reason, ...]:
-        limit = self._limit(code)
-        if limit is None:
+                 day_codes: frozenset[str], units: int, day_units: int) -> tuple[Reason, ...]:
+        found = self._limits.get(code)
+        if found is None:
             return ()
-        counted = units if limit.adjudication_indicator == 1 else day_units
-        if counted <= limit.units:
+        limit, per_line = found
+        counted = units if per_line else day_units
+        if counted <= limit:
             return ()
         return (self.reason(code, counted),)
 

@@ -105,14 +105,18 @@ class PtpTableFileCheck:
         self.bypass = frozenset(edit.bypass_modifiers)
         self._reasons: dict[int, Reason] = {}
         self._citation = str(edit.citation)
+        self._partners = self.table.partners
 
     def __call__(self, code: str, modifiers: tuple[str, ...], day: int,
-                 day_codes: tuple[str, ...], units: int, day_units: int) -> tuple[Reason, ...]:
+                 day_codes: frozenset[str], units: int, day_units: int) -> tuple[Reason, ...]:
         if len(day_codes) < 2:
             return ()
+        partners = self._partners(code)
+        if partners.isdisjoint(day_codes):
+            return ()  # the common case: nothing billed that day pairs with the code
         rows = self.table.rows
         found: list[Reason] = []
-        for column1 in day_codes:
+        for column1 in sorted(partners.intersection(day_codes)):
             if column1 == code:
                 continue
             for effective, deletion, indicator, row in rows(column1, code):

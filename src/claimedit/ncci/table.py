@@ -63,6 +63,7 @@ NO_DELETION = 99991231
 
 _PRE_1996 = 0x10  # flag bit; the low nibble holds the modifier indicator
 _CACHE_LIMIT = 1 << 16
+_PARTNER_LIMIT = 1 << 12  # codes whose column-1 partners are kept (a few hundred codes each)
 
 
 class TableFileError(ValueError):
@@ -357,6 +358,7 @@ class PtpTable:
         # (column2, column1) -> the pair's rows as (effective, deletion, indicator, row). Derived
         # data, bounded; two threads filling it store equal values.
         self._pairs: dict[tuple[str, str], tuple[tuple[int, int, int, int], ...]] = {}
+        self._partners: dict[str, frozenset[str]] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> PtpTable:
@@ -397,6 +399,32 @@ class PtpTable:
             found.append((self._effective[row], self._deletion[row], self._flags[row] & 0x0F, row))
             row += 1
         return tuple(found)
+
+    def partners(self, column2: str) -> frozenset[str]:
+        """The column-1 codes the table pairs with ``column2`` (any dates, any indicator):
+        the engine's first, cheap question for a line (most lines have none billed that day).
+        Cached per code, bounded."""
+        found = self._partners.get(column2)
+        if found is None:
+            found = frozenset(number_code(row[0]) for row in self._column2_rows(column2))
+            if len(self._partners) >= _PARTNER_LIMIT:
+                self._partners.clear()
+            self._partners[column2] = found
+        return found
+
+    def _column2_rows(self, column2: str) -> Iterator[tuple[int, int]]:
+        """``(column-1 number, row)`` of every row with ``column2`` as column 2."""
+        if len(column2) != 5:
+            return
+        try:
+            number = code_number(column2)
+        except ValueError:
+            return
+        keys = self._keys
+        start = bisect_left(keys, number << _COLUMN1_BITS)
+        end = bisect_left(keys, (number + 1) << _COLUMN1_BITS)
+        for row in range(start, end):
+            yield keys[row] & _COLUMN1_MASK, row
 
     def firing(self, column2: str, others: Iterable[str], day: int) -> list[tuple[int, int]]:
         """The pairs in force on ``day`` (``YYYYMMDD``) with ``column2`` as column 2 and one of
