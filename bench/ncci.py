@@ -1,4 +1,4 @@
-"""The NCCI-at-scale figures of issue 9, side by side in one run.
+"""The NCCI-at-scale figures, side by side in one run.
 
 On a synthetic practitioner table in the CMS layouts (2,400,000 PTP rows over four zip archives,
 15,000 MUE codes; :mod:`claimedit.ncci.synthetic`):
@@ -15,7 +15,8 @@ On a synthetic practitioner table in the CMS layouts (2,400,000 PTP rows over fo
     python -m bench.ncci --quick           # 240,000 PTP rows, 20,000 lines, 100,000 CLI lines
     python -m bench.ncci --work /tmp/ncci  # keep (and reuse) the generated files there
 
-The figures go to ``bench/results/ncci-<commit>.json`` and are printed as a table.
+Everything runs pinned to one core (``--cpu``), the subprocesses included. The figures go to
+``bench/results/ncci-<commit>.json`` and are printed as a table.
 """
 
 from __future__ import annotations
@@ -218,13 +219,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not path.exists():
             write_jsonl(path, args.cli_lines, args.seed)
         composed = [item for rule in rules for item in ("--rules", rule)]
-        for name, options in (("igrt", []), ("igrt+ncci", composed)):
-            print(f"claimedit check, {args.cli_lines:,} lines, {name}...", file=sys.stderr)
-            command = _command("check", str(path), "--format", "jsonl", *options)
-            result = _watched(command, stdout=subprocess.DEVNULL)
-            result["lines_per_s"] = args.cli_lines / result["seconds"]
-            result["command"] = "claimedit " + " ".join(command[3:])
-            figures[f"cli_{name}"] = result
+        # Interleaved rounds (a noisy neighbour slows both), best time, highest peak RSS.
+        for round_ in range(args.cli_repeats):
+            for name, options in (("igrt", []), ("igrt+ncci", composed)):
+                print(f"claimedit check, {args.cli_lines:,} lines, {name}, round "
+                      f"{round_ + 1}/{args.cli_repeats}...", file=sys.stderr)
+                command = _command("check", str(path), "--format", "jsonl", *options)
+                result = _watched(command, stdout=subprocess.DEVNULL)
+                best = figures.get(f"cli_{name}")
+                if best is not None:
+                    result["peak_rss_mb"] = max(result["peak_rss_mb"], best["peak_rss_mb"])
+                    if best["seconds"] < result["seconds"]:
+                        result = {**best, "peak_rss_mb": result["peak_rss_mb"]}
+                result["lines_per_s"] = args.cli_lines / result["seconds"]
+                result["command"] = "claimedit " + " ".join(command[3:])
+                figures[f"cli_{name}"] = result
     return figures
 
 
@@ -235,7 +244,8 @@ def report(figures: dict[str, Any]) -> str:
         ("load_engine() IGRT alone (fresh process)",
          f"{figures['load_igrt']['ready_s']:.2f} s",
          f"{figures['load_igrt']['peak_rss_mb']:.0f} MB", ""),
-        ('load_engine(["igrt", DIR]) (fresh process)',
+        (f"load_engine({figures['rules']}) (fresh process)"
+         if len(figures["rules"]) > 1 else "load_engine(IGRT + DIR in one directory)",
          f"{figures['load_igrt_ncci']['ready_s']:.2f} s",
          f"{figures['load_igrt_ncci']['peak_rss_mb']:.0f} MB", "<= 5 s, <= 400 MB"),
     ]
@@ -266,15 +276,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mue", type=int, default=15_000, help="MUE codes")
     parser.add_argument("--lines", type=int, default=100_000, help="engine sample, claim lines")
     parser.add_argument("--cli-lines", type=int, default=1_000_000)
+    parser.add_argument("--cli-repeats", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20250804)
     parser.add_argument("--work", help="directory for generated files (kept and reused)")
+    parser.add_argument("--cpu", type=int, default=None,
+                        help="pin to this core (default: the last one allowed; -1: no pinning)")
     parser.add_argument("--out", type=Path, help="results JSON (default bench/results/...)")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.lines, args.repeats = 240_000, 20_000, 3
         args.cli_lines = min(args.cli_lines, 100_000)
+    cpu: int | None = args.cpu
+    if cpu != -1 and hasattr(os, "sched_setaffinity"):
+        cpu = max(os.sched_getaffinity(0)) if cpu is None else cpu
+        os.sched_setaffinity(0, {cpu})  # the subprocesses (import, load, check) inherit it
+    else:
+        cpu = None
     figures = run(args)
+    figures["pinned_cpu"] = cpu
     out = args.out or Path(__file__).parent / "results" / (
         f"ncci-{figures['git'].get('commit', 'unknown')[:10]}.json")
     out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
