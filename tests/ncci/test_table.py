@@ -116,11 +116,10 @@ def test_in_force_matches_the_rows(tmp_path_factory: pytest.TempPathFactory, row
         for _ in range(2 if row.column1 == row.column2 == column2 else 1))
 
 
-def test_firing_for_a_line(table: PtpTable) -> None:
-    # G6001 billed with G6002, 77014 and a code the table does not pair with it
-    found = table.firing("G6001", ["G6002", "77014", "99213"], 20240903)
-    assert [(table.row(row).column1, indicator) for row, indicator in found] == [
-        ("G6002", 0), ("77014", 1)]
-    assert table.firing("77387", ["77014"], 20150101) == []  # indicator 9
-    assert table.firing("77427", ["77371"], 20231231) != []
-    assert table.firing("77427", ["77371"], 20240101) == []
+
+def test_partners_of_a_code(table: PtpTable) -> None:
+    # every column-1 code paired with the code, whatever the dates and the indicator
+    assert table.partners("G6001") == {"G6002", "77014"}
+    assert table.partners("77387") == {"77014"}
+    assert table.partners("77014") == frozenset()  # column 1 only
+    assert table.partners("bad") == frozenset() and table.partners("0000") == frozenset()

@@ -426,18 +426,6 @@ class PtpTable:
         for row in range(start, end):
             yield keys[row] & _COLUMN1_MASK, row
 
-    def firing(self, column2: str, others: Iterable[str], day: int) -> list[tuple[int, int]]:
-        """The pairs in force on ``day`` (``YYYYMMDD``) with ``column2`` as column 2 and one of
-        ``others`` as column 1: ``(row number, modifier indicator)``, in the order of
-        ``others``. The engine's question for a line; cached per pair."""
-        found = []
-        for column1 in others:
-            for effective, deletion, indicator, row in self.rows(column1, column2):
-                if indicator != 9 and effective <= day <= deletion:
-                    found.append((row, indicator))
-                    break  # one row of a pair is in force on a day
-        return found
-
     def in_force(self, column1: str, column2: str, day: dt.date) -> PairRow | None:
         """The row of the pair in force on ``day`` (indicator 9 never is), else ``None``."""
         number = date_number(day)
