@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from claimedit import load_engine
 from claimedit.ncci.importer import NcciImportError, import_ncci
 from claimedit.ncci.synthetic import write_mue_file, write_ptp_files
 from claimedit.ncci.table import MueTable, PairRow, PtpTable
@@ -148,3 +149,17 @@ def test_medicaid_files_import_the_same_way(tmp_path: Path) -> None:
     edits = yaml.safe_load(next((tmp_path / "pack" / "edits").iterdir()).read_text())["edits"]
     assert [edit["id"] for edit in edits] == ["NCCI-PTP-PRACTITIONER-MEDICAID"]
     assert edits[0]["payers"] == ["medicaid"]
+
+
+def test_outpatient_hospital_tables_are_for_institutional_claims(tmp_path: Path) -> None:
+    ptp = write_ptp_files(tmp_path / "in", list(PLANTED), files=1, setting="outpatient-hospital")
+    mue = write_mue_file(tmp_path / "in", 5, setting="outpatient-hospital")
+    assert ptp[0].name == "ccioph-v302r0-f1.txt"
+    import_ncci(setting="outpatient-hospital", ptp=ptp, mue=mue, out=tmp_path / "pack")
+    engine = load_engine(tmp_path / "pack")
+    claim = {"claim_id": "H", "payer": "medicare", "lines": [
+        {"code": "G6002", "date_of_service": "2024-09-03"},
+        {"code": "G6001", "date_of_service": "2024-09-03"}]}
+    assert engine.evaluate({**claim, "claim_type": "institutional"}).lines[1].rule_ids == (
+        "NCCI-PTP-OUTPATIENT-HOSPITAL-MEDICARE",)
+    assert engine.evaluate(claim).lines[1].rule_ids == ()  # professional by default

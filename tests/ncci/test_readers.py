@@ -3,13 +3,24 @@ line, reading on past it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claimedit.ncci.readers import RowProblem, read_mue, read_ptp
 from claimedit.ncci.synthetic import PTP_HEADER, mue_text, ptp_text
-from claimedit.ncci.table import NO_DELETION, MueLimit, PtpColumns, number_code
+from claimedit.ncci.table import (
+    NO_DELETION,
+    MueLimit,
+    PairRow,
+    PtpColumns,
+    PtpTable,
+    number_code,
+    write_ptp_table,
+)
 
 FIRST_ROW_LINE = len(PTP_HEADER) + 1
 
@@ -143,3 +154,30 @@ def test_mue_without_header_is_one_file_problem() -> None:
     read_mue(io.StringIO("G6001,2,3 Date of Service Edit: Clinical,x\n"), "x.csv", limits,
              problems)
     assert limits == [] and problems[0].line is None
+
+
+ROW_CODES = st.sampled_from(["G6001", "G6002", "77014", "0001U", "A1234", "99213"])
+
+
+@st.composite
+def pair_rows(draw: st.DrawFn) -> PairRow:
+    effective = draw(st.dates(dt.date(1996, 1, 1), dt.date(2030, 12, 31)))
+    deletion = draw(st.none() | st.dates(effective, dt.date(2030, 12, 31)))
+    rationale = draw(st.text(st.characters(min_codepoint=32, max_codepoint=255,
+                                           blacklist_characters="\t\x7f"), max_size=30))
+    return PairRow(draw(ROW_CODES), draw(ROW_CODES), effective, deletion, draw(st.booleans()),
+                   draw(st.sampled_from([0, 1, 9])), rationale.strip())
+
+
+@settings(max_examples=40)
+@given(rows=st.lists(pair_rows(), max_size=20))
+def test_ptp_file_round_trip(tmp_path_factory: pytest.TempPathFactory,
+                             rows: list[PairRow]) -> None:
+    """Rows written in the CMS layout (Latin-1, CRLF) read back as they were, in order."""
+    columns, problems = PtpColumns(), []
+    text = io.TextIOWrapper(io.BytesIO(ptp_text(rows).encode("latin-1")), "latin-1", newline="")
+    read_ptp(text, "f.txt", columns, problems)
+    assert problems == []
+    path = tmp_path_factory.mktemp("t") / "ptp.bin"
+    write_ptp_table(path, columns, {})
+    assert sorted(PtpTable.open(path)) == sorted(rows)
