@@ -15,7 +15,7 @@ import pytest
 
 import claimedit
 from claimedit import cli
-from claimedit.adapters.x12 import _Problem
+from claimedit.adapters.x12 import read_x12
 from claimedit.outputs import Summary, TableWriter
 from claimedit.results import ClaimError, FieldIssue
 
@@ -208,10 +208,14 @@ def test_the_summary_counts_in_words(claims: int, lines: int, invalid: int, text
 # --- messages ---------------------------------------------------------------------------------
 
 def test_an_x12_finding_without_loop_or_segment_has_no_empty_place() -> None:
-    assert _Problem(2, "", "", "", "bad envelope").place == "(segment 2)"
-    assert _Problem(26, "2400[2]", "SV1", "SV101-2", "x").place == "2400[2] SV101-2 (segment 26)"
-    error = _Problem(2, "", "", "", "bad envelope").as_error("f.x12")
-    assert "  " not in str(error)
+    text = (ROOT / "tests" / "data" / "igrt_837p.x12").read_text(encoding="ascii")
+    damaged = text.replace("GE*1*101", "GE*2*101").replace("HI*ABK:C61~", "HI*ABK:C61~~", 1)
+    errors = [r.data for r in read_x12([damaged + "junk"], "f.x12")
+              if isinstance(r.data, ClaimError)]
+    places = [issue.field for error in errors for issue in error.issues]
+    assert "GE01 (segment 133)" in places and "2300 (segment 23)" in places
+    assert all(place == place.strip() and "  " not in place for place in places)
+    assert all("  " not in str(error) for error in errors)
 
 
 def test_a_fhir_document_without_resource_type_says_it_is_missing(tmp_path: Path) -> None:

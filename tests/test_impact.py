@@ -20,6 +20,7 @@ import yaml
 import claimedit
 from claimedit.cli import main
 from claimedit.impact import ImpactReport, diff_claims, load_rules
+from claimedit.limits import MAX_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "claims.jsonl"
@@ -244,3 +245,65 @@ def test_command_line(pack_copy: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["groups"][0]["rules_removed"] == [TC_RULE]
+
+
+def test_changed_claims_and_whole_example_ids(pack_copy: Path) -> None:
+    """Example ids are kept whole (the claim model bounds them), so they can be looked up."""
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    long_id = "C" * MAX_ID
+    claims = [_claim(long_id, "commercial", None), _claim("SAME", "medicare", None)]
+    report = diff_claims(claimedit.load_engine(), new, claims)
+    assert report.changed_claims == 1 and report.claims == 2 and report.invalid == 0
+    assert report.groups[0].examples == [(long_id, "2")]
+    assert report.to_dict()["changed_claims"] == 1
+
+
+def test_charges_in_json_are_in_cents(pack_copy: Path) -> None:
+    new = load_rules([str(_switch_off_for_commercial(pack_copy))])
+    report = diff_claims(claimedit.load_engine(), new, [_claim("A", "commercial", "40"),
+                                                       _claim("B", "commercial", "0.5")])
+    assert report.to_dict()["groups"][0]["charge"] == "40.50"
+
+
+def test_an_html_report_that_cannot_be_written_fails_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-folder" / "report.html"
+    assert main(["diff", "--old", "igrt", "--new", "igrt", str(EXAMPLES),
+                 "--html", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert "--html" in captured.err and "cannot write it" in captured.err
+    assert captured.out == ""  # nothing evaluated, nothing reported
+
+
+def test_x12_input_with_a_payer_map(capsys: pytest.CaptureFixture[str]) -> None:
+    """diff reads every format check reads, with check's --payer-map."""
+    pytest.importorskip("pyx12", reason="needs the x12 extra")
+    x12 = ROOT / "tests" / "data" / "igrt_837p.x12"
+    status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", str(x12),
+                                "--payer-map", str(ROOT / "examples" / "payers.yaml"))
+    assert status == 0 and report["claims"] >= 1 and report["changed_lines"] == 0
+
+
+def test_html_folds_long_lists(tmp_path: Path) -> None:
+    """Thousands of rules (an NCCI pack) or groups still give a readable page: 25 bars, the rest
+    in one; 200 groups, the rest counted."""
+    from claimedit.impact import Group, Tally
+    from claimedit.impact_html import _groups_table, _top
+    from claimedit.results import Decision
+
+    tallies = []
+    for number in range(40):
+        tally = Tally()
+        for _ in range(40 - number):
+            tally.add(Decimal("1.00"))
+        tallies.append((f"R{number}", tally))
+    folded = _top(tallies, "rules")
+    assert len(folded) == 25 and folded[-1][0] == "16 other rules"
+    assert folded[-1][1].lines == sum(t.lines for _, t in tallies[24:])
+    assert sum(t.charge for _, t in folded) == sum(t.charge for _, t in tallies)
+    groups = [Group(Decision.DENY, Decision.ALLOW, (), (f"R{n}",), ()) for n in range(230)]
+    for group in groups:
+        group.add(None)
+    html = _groups_table(groups)
+    assert html.count("<tr>") == 201 and "30 smaller groups (30 lines)" in html

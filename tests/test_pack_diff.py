@@ -138,11 +138,38 @@ def test_overlays_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_output_and_a_broken_pack(
     new_pack: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(new_pack, "pack.yaml", 'version: "2026.1.0"', 'version: "2026.2.0"')
+    _edit(new_pack, "pack.yaml", 'version: "2026.2.0"', 'version: "2026.3.0"')
     assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
     out = capsys.readouterr().out
-    assert "pack:\n  ~ igrt: version: 2026.1.0 -> 2026.2.0\n" in out
+    assert "pack:\n  ~ igrt: version: 2026.2.0 -> 2026.3.0\n" in out
     assert "summary: pack 1 changed" in out
     (new_pack / "codes.yaml").write_text("codes: [\n", encoding="utf-8")
     assert main(["rules", "diff", "igrt", str(new_pack)]) == 2
     assert "codes.yaml" in capsys.readouterr().err
+
+
+def test_case_expectations_that_moved_with_the_change(
+    new_pack: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reviewer sees the policy change and the tests it moved, side by side."""
+    _edit(new_pack, "tests/acceptance.yaml",
+          '      - {code: "77387", modifiers: ["26"], expect: {decision: deny}}',
+          '      - {code: "77387", modifiers: ["26"], expect: {decision: allow}}')
+    path = new_pack / "tests" / "allow.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + """
+  - name: a_new_case
+    payer: medicare
+    date: 2025-06-02
+    lines:
+      - {code: "77412", expect: {decision: allow, rule_ids: []}}
+""", encoding="utf-8")
+    assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
+    out = capsys.readouterr().out
+    assert ("  ~ tests/acceptance.yaml medicare_77387_26: line 2 (77387-26): "
+            "expected deny -> allow\n") in out
+    assert ("  + tests/allow.yaml a_new_case: medicare: 77412 2025-06-02; line 1 expected "
+            "allow, rule ids []\n") in out
+    assert "summary: tests 1 changed, 1 added" in out
+    (new_pack / "tests" / "allow.yaml").write_text("cases: [\n", encoding="utf-8")
+    assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
+    assert "cannot compare the case files: 1 problems in" in capsys.readouterr().out

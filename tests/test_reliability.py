@@ -443,3 +443,31 @@ def test_readme_help_and_docstring_give_the_same_exit_statuses(
         assert re.search(r"1 some (input )?records (were )?invalid", flat)
         assert re.search(r"2 (a )?usage error, (a )?broken rule pack, (a )?missing extra", flat)
         assert "internal error" in flat
+
+
+def test_an_adapter_crash_is_an_error_record_and_the_next_file_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever the FHIR reader does with a Bundle whose entry is a number (it crashed), the run
+    reports that file and reads the next one."""
+    pytest.importorskip("fhir.resources")
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": 5}))
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(_jsonl([_claim("C1")]))
+    status, out, err = _check(capsys, bundle, claims, "--format", "jsonl")
+    results, errors = _results(out)
+    assert status == cli.EXIT_INVALID
+    assert [r["claim_id"] for r in results] == ["C1"]
+    assert [e["source"] for e in errors] == [str(bundle)]
+    assert "Traceback" not in err
+
+
+def test_a_csv_claim_over_the_line_limit_is_one_error() -> None:
+    rows = "".join(f"BIG,medicare,77385,2025-03-03,{n}\n" for n in range(100_002))
+    text = "claim_id,payer,code,date_of_service,line_id\n" + rows + \
+        "NEXT,medicare,77385,2025-03-03,1\n"
+    records = list(read_csv(io.StringIO(text), "f.csv"))
+    assert isinstance(records[0].data, ClaimError)
+    assert [issue.type for issue in records[0].data.issues] == ["too_many_lines"]
+    assert records[1].data["claim_id"] == "NEXT"

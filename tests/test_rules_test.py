@@ -188,3 +188,35 @@ def test_command_line_exit_status(pack_copy: Path) -> None:
     assert run.returncode == 1, run.stderr
     assert "  expected: deny\n  got:      allow\n" in run.stdout
     assert "fired:    no edit" in run.stdout
+
+
+def test_junit_xml_for_ci_servers(
+    pack_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    path = pack_copy / "tests" / RULE_FILE
+    text = path.read_text(encoding="utf-8")
+    _write(path, text.replace(
+        "- {code: G6001, modifiers: [TC], expect: {decision: bundle, fires: true,",
+        "- {code: G6001, modifiers: [TC], expect: {decision: allow, fires: true,", 1))
+    (pack_copy / "tests" / "IGRT-MEDICARE-77387.yaml").unlink()
+    report = tmp_path / "junit.xml"
+    assert main(["rules", "test", str(pack_copy), "--junit-xml", str(report)]) == 1
+    capsys.readouterr()
+    root = ET.parse(report).getroot()
+    [suite] = root.findall("testsuite")
+    assert suite.get("name") == "igrt"
+    cases = suite.findall("testcase")
+    assert int(suite.get("tests", "")) == len(cases) and len(cases) > 100
+    failing = [case for case in cases if case.find("failure") is not None]
+    assert int(suite.get("failures", "")) == len(failing) == 2
+    policy = next(case for case in failing if case.get("name") == "g6001_tc_with_77385")
+    assert policy.get("classname") == "igrt.IGRT-TC-BUNDLED-INTO-IMRT"
+    failure = policy.find("failure")
+    assert failure is not None and failure.get("message") == "line 2: expected allow, got bundle"
+    assert "fired:    IGRT-TC-BUNDLED-INTO-IMRT bundle CO-97 M15" in (failure.text or "")
+    gap = next(case for case in failing if case.get("classname") == "igrt.coverage")
+    assert "IGRT-MEDICARE-77387" in (gap.get("name") or "")
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert (properties["content_hash"] or "").startswith("sha256:")

@@ -163,7 +163,7 @@ def test_an_added_edit_applies_to_its_state_only(tmp_path: Path) -> None:
         "payers: [medicare]", "payers: [commercial]")
     engine = claimedit.load_engine(overlays=[_overlay(tmp_path, "add:\n" + added)])
     claim = {"claim_id": "A", "payer": "commercial", "state": "ZZ",
-             "lines": [{"code": "77387", "modifiers": ["TC"], "date_of_service": "2026-03-02"}]}
+             "lines": [{"code": "77387", "modifiers": ["26"], "date_of_service": "2026-03-02"}]}
     line = engine.evaluate(claim).lines[0]
     assert line.rule_ids == ("ZZ-77387-REVIEW",) and line.decision is Decision.BUNDLE
     assert engine.evaluate({**claim, "state": "OH"}).lines[0].decision is Decision.ALLOW

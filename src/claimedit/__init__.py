@@ -25,6 +25,7 @@ from claimedit.results import (
     Decision,
     FieldIssue,
     LineResult,
+    PackProvenance,
     Provenance,
     Reason,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "FieldIssue",
     "InvalidClaimError",
     "LineResult",
+    "PackProvenance",
     "Payer",
     "Problem",
     "Provenance",

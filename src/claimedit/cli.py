@@ -1,10 +1,12 @@
 """The ``claimedit`` command line.
 
-    claimedit check FILE... [--format table|json|jsonl|fhir] [--input-format F] [--rules PATH]
-                    [--overlay ST.yaml] [--payer-map FILE]
+    claimedit check FILE... [--format table|json|jsonl|fhir] [-o FILE] [--input-format F]
+                    [--rules PACK]... [--overlay ST.yaml] [--payer-map FILE] [--validate]
+                    [--progress|--no-progress]
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE]... [--state ST]
-    claimedit rules check [PATH] [--overlay ST.yaml]
-    claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+    claimedit rules check [PACK] [--overlay ST.yaml]
+    claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PACK]... [--json]
+    claimedit rules list
     claimedit rules test [PACK...] [--overlay FILE] [-v]
     claimedit rules diff OLD NEW [--old-overlay FILE] [--new-overlay FILE] [--json]
     claimedit diff --old RULES... --new RULES... CLAIMS... [--format table|json] [--html FILE]
@@ -14,7 +16,7 @@ parser by ``python -m claimedit.cli_reference``. A new subcommand gives its exam
 ``epilog`` of its parser (``example: claimedit ...``); the reference test fails without one.
 
 Commands that load rules say which pack they use, on stderr
-(``rules: igrt 2026.1.0 sha256:... from rules/igrt``), and note when the working directory holds
+(``rules: igrt 2026.2.0 sha256:... from rules/igrt``), and note when the working directory holds
 a pack of the same id that is not the one in use (after ``pip install .`` in a checkout, the
 packaged copy is used unless ``--rules rules/igrt`` is given).
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import codecs
 import datetime as dt
 import functools
 import io
@@ -44,9 +47,10 @@ from typing import Any, TextIO, cast
 import yaml
 from pydantic import ValidationError
 
-from claimedit import __version__, impact, pack_diff, policy_tests
+from claimedit import __version__, impact, pack_diff, policy_tests, rules_list
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
+from claimedit.destination import SameFileError, output
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.inputs import (
     FORMATS,
@@ -63,7 +67,14 @@ from claimedit.limits import cap_reason, printable, quote
 from claimedit.ncci import show as ncci_show
 from claimedit.ncci.command import register as _register_ncci
 from claimedit.outputs import WRITERS
-from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack import (
+    RulePackError,
+    SourcedEdit,
+    load_pack,
+    packaged_rules_path,
+    resolve_pack,
+)
+from claimedit.progress import Progress, wanted
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["main"]
@@ -168,6 +179,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=sorted(WRITERS), default="table", help="output format")
     check.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                        help="input format (default: by file extension, else by content)")
+    check.add_argument("-o", "--output", metavar="FILE",
+                       help="write the results to FILE, whole when the run ends (default: "
+                            "stdout)")
+    check.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="a progress line on stderr (default: when stderr is a terminal)")
+    check.add_argument("--validate", action="store_true",
+                       help="X12: also run pyx12's 5010 implementation-guide validation and "
+                            "report its findings on the claims (needs the x12 extra; slow)")
     check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
                        help="YAML: how X12 / FHIR payer information maps to payer types "
                             "(overrides of the defaults, see docs/interoperability.md)")
@@ -194,6 +213,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="a modifier (repeatable; or write them after the code: G6001-26)")
     explain.add_argument("--state", metavar="ST",
                          help="two-letter state (selects state exceptions)")
+    explain.add_argument("--claim-type", default="professional",
+                         choices=["professional", "institutional"],
+                         help="professional (837P, the default) or institutional (837I)")
     _rules_options(explain)
     explain.set_defaults(run=_explain)
 
@@ -205,7 +227,8 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate a rule pack, list every problem",
         epilog="example: claimedit rules check rules/igrt --overlay examples/states/XX.yaml")
     rules_check.add_argument("path", nargs="?",
-                             help="rule pack directory (default: the packaged IGRT pack)")
+                             help="rule pack directory or packaged pack name "
+                                  "(default: the packaged IGRT pack)")
     rules_check.add_argument("--overlay", action="append", default=[], metavar="FILE",
                              help="a state-exception file <ST>.yaml kept outside the pack")
     rules_check.set_defaults(run=_rules_check)
@@ -225,22 +248,26 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(run=_rules_show)
     policy_tests.register(rules_commands)
     pack_diff.register(rules_commands)
-    impact.register(commands, _records)
+    rules_list.register(rules_commands)
+    impact.register(commands, _records, _payer_map)
     _register_ncci(commands)
     return parser
 
 
 def _rules_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", metavar="PATH",
-                        help="rule pack directory (default: the packaged IGRT pack)")
+    parser.add_argument("--rules", action="append", metavar="PACK",
+                        help="a packaged pack's name (claimedit rules list) or a pack directory; "
+                             "repeat it to evaluate packs together "
+                             "(default: the packaged IGRT pack)")
     parser.add_argument("--overlay", action="append", default=[], metavar="FILE",
                         help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    engine = load_engine(args.rules, overlays=args.overlay)
-    _say_rules(engine.pack.meta.id, engine.pack.root, args.rules, engine.provenance.version,
-               engine.provenance.content_hash)
+    engine = load_engine(args.rules or None, overlays=args.overlay)
+    given = " ".join(args.rules) if args.rules else None
+    for pack in engine.packs:
+        _say_rules(pack.meta.id, pack.root, given, pack.meta.version, pack.content_hash)
     return engine
 
 
@@ -288,10 +315,13 @@ def _payer_map(path: str) -> PayerMap:
 
 
 def _records(
-    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None, warn: Callable[[str], None]
+    files: Sequence[str], fmt: str | None, payer_map: PayerMap | None = None,
+    warn: Callable[[str], None] | None = None, *, validate: bool = False,
 ) -> Iterator[Record]:
     """Every record of every file, in order; a file that cannot be read is one error record, a
-    reader that fails mid-file ends that file with one error record, and the next file is read."""
+    reader that fails mid-file ends that file with one error record, and the next file is read.
+    ``warn`` hears of files with no records (default: a ``warning:`` line on stderr)."""
+    warn = warn or _warn_on_stderr
     for name in files:
         try:
             # Binary: JSON Lines records go to pydantic-core as bytes, undecoded (the fast path);
@@ -310,9 +340,13 @@ def _records(
         chosen = fmt
         try:
             head = handle.peek(HEAD_SIZE)[:HEAD_SIZE]
-            chosen = fmt or detect_format(name, head.decode("utf-8", "replace"))
+            chosen = fmt or detect_format(name, _head(head))
             records: Iterator[Record]
-            if chosen == "jsonl":
+            if chosen == "x12":  # bytes: the reader decodes them as the file declares
+                from claimedit.adapters.x12 import read_x12_file
+
+                records = read_x12_file(handle, name, payer_map, validate=validate)
+            elif chosen == "jsonl":
                 records = read_jsonl(bounded_lines(handle), name)
             elif chosen == "csv":
                 records = read_csv(bounded_lines(handle), name)
@@ -330,6 +364,8 @@ def _records(
                 except (OSError, UnicodeDecodeError) as exc:
                     yield _unreadable(name, count + 1, str(exc))
                     break
+                except MissingExtraError:
+                    raise  # --validate without the x12 extra: a usage error (exit status 2)
                 except Exception as exc:  # (a reader's bug must not end the run)
                     error = _internal(name, count + 1, None, exc, f"reading this {chosen} file; "
                                       "the rest of the file was not read")
@@ -353,6 +389,21 @@ def _records(
             warn(f"{printable(name)}: {what}")
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {printable(message)}", file=sys.stderr)
+
+
+def _head(data: bytes) -> str:
+    """The head of a file as text for format detection: UTF-16 when it starts with its
+    byte-order mark or reads ``I\\0S\\0A\\0`` (an X12 file), else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data[: len(data) // 2 * 2].decode("utf-16", "replace")
+    if data.startswith((b"I\x00S\x00A\x00", b"\x00I\x00S\x00A")):
+        encoding = "utf-16-le" if data[0] else "utf-16-be"
+        return data[: len(data) // 2 * 2].decode(encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
 def _unreadable(name: str, number: int, reason: str) -> Record:
     issue = FieldIssue("", f"cannot read: {cap_reason(reason)}", "unreadable")
     return Record(name, number, ClaimError(name, number, None, (issue,)))
@@ -368,25 +419,42 @@ def _internal(source: str, number: int, claim_id: Any, exc: Exception, stage: st
 
 def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    writer = WRITERS[args.format](sys.stdout, sys.stderr)
+    try:
+        with output(args.output, inputs=args.files) as out:
+            return _check_to(args, engine, out)
+    except SameFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _check_to(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    writer = WRITERS[args.format](out, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
     duplicates = _DuplicateClaims(writer.warn)
     seen = duplicates.seen
+    progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     # One loop from record to output (no generator between the stages: it is the hot path).
-    for record in _records(args.files, args.input_format, args.payer_map, writer.warn):
+    for record in _records(args.files, args.input_format, args.payer_map, writer.warn,
+                           validate=args.validate):
+        if progress is not None:
+            progress.update(record.source, invalid=isinstance(record.data, ClaimError))
         item = record.data
         try:
             if not isinstance(item, ClaimError):
                 item = parse_claim(item, source=record.source, record=record.number)
                 if not isinstance(item, ClaimError):
                     item = evaluate(item)
+                    if record.notes:  # lines the reader left out, said on the claim's result
+                        item = item._replace(notes=record.notes)
             if item.claim_id is not None and not seen(item.claim_id) \
                     and not _split_claim(item):
                 duplicates.report(record.source, record.number, item.claim_id)
             write(item)
         except Exception as exc:  # (one record's failure must not end the run)
             write(_internal(record.source, record.number, _claim_id(item), exc,
-                            "deciding this record"))
+                            "deciding or writing this record"))
+    if progress is not None:
+        progress.close()
     writer.close()
     return EXIT_INVALID if writer.summary.invalid else EXIT_OK
 
@@ -465,6 +533,7 @@ def _explain(args: argparse.Namespace) -> int:
         result = engine.evaluate_line(
             {"code": code, "modifiers": modifiers, "date_of_service": args.date},
             payer=args.payer, same_day_codes=same_day, state=args.state,
+            claim_type=args.claim_type,
         )
     except InvalidClaimError as exc:
         print(f"error: {'; '.join(f'{i.field}: {i.reason}' for i in exc.error.issues)}",
@@ -487,7 +556,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules_check(args: argparse.Namespace) -> int:
-    path = args.path or packaged_rules_path()
+    path = resolve_pack(args.path) if args.path else packaged_rules_path()
     pack = load_pack(path, args.overlay)  # a RulePackError is printed with every problem by main()
     overlays = ", ".join(o.state for o in pack.overlays) or "none"
     where = path if args.path else f"{path} (default)"
@@ -516,8 +585,7 @@ def _rules_show(args: argparse.Namespace) -> int:
     edits = engine.edits_in_force(as_of, payer=payer, state=state)
     code = args.code.strip().upper() if args.code else None
     if code is not None:
-        edits = [item for item in edits if ncci_show.watches(item, code, as_of,
-                                                              engine.pack.codes)]
+        edits = ncci_show.watching(engine, edits, code, as_of)
     if args.json:
         rows: list[dict[str, Any]] = [
             {"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
@@ -544,6 +612,8 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
     for item in edits:
         edit = item.edit
         payers = ",".join(edit.payers)
+        if len(edit.claim_types) == 1:  # scoped to one claim type: say which
+            payers += f" ({edit.claim_types[0].value})"
         print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)

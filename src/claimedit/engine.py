@@ -1,11 +1,13 @@
-"""The engine: a rule pack compiled once, evaluating a line, a claim or a stream of claims.
+"""The engine: rule packs compiled once, evaluating a line, a claim or a stream of claims.
 
-Compilation turns the pack into, for every span of dates over which nothing changes (an *era*),
-every state variant (the base pack and each state overlay) and every payer type, a dictionary from
-procedure code to the checks that can fire on it. Evaluating a line is then a binary search on
-the date of service and a few dictionary look-ups; lines whose code no edit watches cost one
-look-up. The YAML stays the only source of truth: the compiled tables are rebuilt from it on load
-and on unpickling.
+Compilation turns the packs into, for every span of dates over which nothing changes (an *era*),
+every state variant (the base packs and each state overlay), every payer type and every claim
+type, a dictionary from procedure code to the checks that can fire on it (each edit through its
+kind's compile step, :mod:`claimedit.edits`). Evaluating a line is then a binary search on the
+date of service and a few dictionary look-ups; lines whose code no edit watches cost one look-up.
+What a line's checks read (modifiers, the day's codes, units) is gathered only for the lines
+that need it, and their outcome is memoised on exactly those facts. The YAML stays the only
+source of truth: the compiled tables are rebuilt from it on load and on unpickling.
 
 Example:
     >>> import claimedit
@@ -24,7 +26,7 @@ import datetime as dt
 import logging
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -38,7 +40,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
-from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
+from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
     SEVERITY,
     ClaimError,
@@ -46,6 +48,7 @@ from claimedit.results import (
     Decision,
     FieldIssue,
     LineResult,
+    PackProvenance,
     Provenance,
     Reason,
     new_claim_result,
@@ -193,26 +196,31 @@ class Engine:
     :meth:`evaluate_many`.
     """
 
-    __slots__ = ("_base", "_boundaries", "_known", "_pack", "_provenance", "_table_base",
+    __slots__ = ("_base", "_boundaries", "_known", "_packs", "_provenance", "_table_base",
                  "_table_checks", "_tables")
 
-    def __init__(self, pack: RulePack) -> None:
-        self._pack = pack
-        self._provenance = Provenance(
-            pack.meta.id, pack.meta.version, pack.content_hash, __version__
+    def __init__(self, packs: RulePack | Sequence[RulePack]) -> None:
+        packs = (packs,) if isinstance(packs, RulePack) else tuple(packs)
+        if not packs:
+            raise ValueError("an Engine needs at least one rule pack")
+        check_composition(packs)
+        self._packs = packs
+        self._provenance = Provenance.of(
+            tuple(PackProvenance(p.meta.id, p.meta.version, p.content_hash) for p in packs),
+            __version__,
         )
-        boundaries, tables, table_checks = _compile((pack,))
+        boundaries, tables, table_checks = _compile(packs)
         self._boundaries = boundaries
         self._base = tables[None]
         self._table_checks = table_checks
         self._table_base = table_checks.get(None)
         # Codes some pack's code table lists: a line of any other code is not reviewed.
-        self._known = frozenset(entry.code for entry in pack.codes)
+        self._known = frozenset(entry.code for pack in packs for entry in pack.codes)
         self._tables = tables  # set last: from here on the engine refuses changes
 
-    def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:
-        # The compiled tables are derived data: ship the validated pack and recompile.
-        return (Engine, (self._pack,))
+    def __reduce__(self) -> tuple[type[Engine], tuple[tuple[RulePack, ...]]]:
+        # The compiled tables are derived data: ship the validated packs and recompile.
+        return (Engine, (self._packs,))
 
     def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_tables"):
@@ -224,12 +232,17 @@ class Engine:
 
     @property
     def pack(self) -> RulePack:
-        """The validated rule pack this engine was compiled from."""
-        return self._pack
+        """The validated rule pack this engine was compiled from (the first, when several)."""
+        return self._packs[0]
+
+    @property
+    def packs(self) -> tuple[RulePack, ...]:
+        """Every rule pack this engine was compiled from, in load order."""
+        return self._packs
 
     @property
     def provenance(self) -> Provenance:
-        """Pack id, version and content hash, as stamped on every result."""
+        """The packs' ids, versions and content hashes, as stamped on every result."""
         return self._provenance
 
     def __repr__(self) -> str:
@@ -270,7 +283,8 @@ class Engine:
         claim type.
 
         The line goes through the same path as a claim's: it is evaluated as a claim of itself
-        and one line (one unit, no modifier) of each distinct same-day code.
+        and one line (one unit, no modifier) of each distinct same-day code. Its units are its
+        own; a same-day code equal to its own adds one unit to the day's count of that code.
 
         Example:
             >>> import datetime as dt
@@ -453,7 +467,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return new_claim_result((
-            claim.claim_id, claim.payer, state, tuple(results), self._provenance,
+            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (),
         ))
 
     # -- what is in force ----------------------------------------------------------------------
@@ -470,10 +484,11 @@ class Engine:
             True
         """
         wanted = Payer(payer) if payer is not None else None
-        return [
-            item for item in _edits_in_force(self._pack, day, state)
+        found = [
+            item for pack in self._packs for item in _edits_in_force(pack, day, state)
             if wanted is None or wanted in item.edit.payers
         ]
+        return sorted(found, key=lambda item: item.edit.id)
 
 
 def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
@@ -641,20 +656,30 @@ def _rule_id(check: Check) -> str:
     return check.rule_id
 
 
-def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path] = ()) -> Engine:
-    """Load and compile a rule pack: the packaged IGRT pack by default, or the one at ``path``.
-    ``overlays`` adds state-exception files kept outside the pack (see :func:`load_pack`).
+def load_engine(
+    packs: str | Path | Iterable[str | Path] | None = None,
+    *,
+    overlays: Iterable[str | Path] = (),
+) -> Engine:
+    """Load and compile rule packs: the packaged IGRT pack by default; or one pack, or a list
+    of packs evaluated together, each a packaged pack's name (``"igrt"``, ``"ncci-radonc"``)
+    or a directory. Every pack's edits fire on every line; the line's decision is the most
+    severe. ``overlays`` adds state-exception files kept outside the packs; they apply to the
+    first pack (see :func:`claimedit.load_pack`).
 
-    Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
-    Which pack was loaded, from where, is logged at INFO on the ``claimedit`` logger, and is on
-    the engine: ``engine.pack.root``, ``engine.provenance``.
+    Raises :class:`claimedit.RulePackError` listing every problem when a pack is broken, or
+    when two packs share a rule id (naming both files). Which packs were loaded, from where, is
+    logged at INFO on the ``claimedit`` logger, and is on the engine: ``engine.packs`` (each
+    with its ``root``), ``engine.provenance``.
 
     Example:
         >>> load_engine().provenance.pack
         'igrt'
+        >>> load_engine(["igrt", "ncci-radonc"]).provenance.version  # doctest: +ELLIPSIS
+        '2026...+2024.3...'
     """
-    engine = Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
-    p = engine.provenance
-    logging.getLogger("claimedit").info("rule pack %s %s %s from %s", p.pack, p.version,
-                                        p.content_hash, engine.pack.root)
+    engine = Engine(load_packs(packs, overlays))
+    for pack in engine.packs:
+        logging.getLogger("claimedit").info("rule pack %s %s %s from %s", pack.meta.id,
+                                            pack.meta.version, pack.content_hash, pack.root)
     return engine

@@ -49,6 +49,7 @@ EXAMPLES = 5
 _ALLOW, _BUNDLE, _DENY = Decision.ALLOW, Decision.BUNDLE, Decision.DENY
 _DECISIONS = (_ALLOW, _BUNDLE, _DENY)
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 
 
 class Tally:
@@ -71,7 +72,8 @@ class Tally:
     @property
     def charge_text(self) -> str | None:
         """The charge total as JSON gives it (``"123.45"``), ``None`` when no line has one."""
-        return str(self.charge) if self.charged else None
+        # Always in cents ("40.00", not "40"): charges carry at most 2 decimals, so exactly.
+        return str(self.charge.quantize(_CENT)) if self.charged else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"lines": self.lines, "charge": self.charge_text,
@@ -124,6 +126,8 @@ class ImpactReport:
         self.claims = 0
         self.lines = 0
         self.invalid = 0
+        self.changed_claims = 0
+        """Claims with at least one line whose decision changed (to reprocess, say)."""
         self.old_decisions = dict.fromkeys(_DECISIONS, 0)
         """Every line by its old decision (with the groups, this gives the whole flip matrix)."""
         self._groups: dict[tuple[Any, ...], Group] = {}
@@ -153,7 +157,7 @@ class ImpactReport:
         new = self.new.evaluate(claim).lines
         self.claims += 1
         self.lines += len(old)
-        allow = bundle = 0
+        allow = bundle = flipped = 0
         # The hot loop: most lines keep their decision and reasons, and cost two comparisons.
         for position, old_line in enumerate(old):
             new_line = new[position]
@@ -166,7 +170,9 @@ class ImpactReport:
                     old_line.reasons == new_line.reasons
                     or _signature(old_line) == _signature(new_line)):
                 continue
-            self._changed(claim, position, old_line, new_line)
+            flipped += self._changed(claim, position, old_line, new_line)
+        if flipped:
+            self.changed_claims += 1
         counts = self.old_decisions
         counts[_ALLOW] += allow
         counts[_BUNDLE] += bundle
@@ -176,7 +182,8 @@ class ImpactReport:
         """Count an input record that is not a valid claim."""
         self.invalid += 1
 
-    def _changed(self, claim: Claim, position: int, old: LineResult, new: LineResult) -> None:
+    def _changed(self, claim: Claim, position: int, old: LineResult, new: LineResult) -> bool:
+        """Count a line whose decision or reasons changed; True when its decision did."""
         old_ids, new_ids = set(old.rule_ids), set(new.rule_ids)
         added = tuple(sorted(new_ids - old_ids))
         removed = tuple(sorted(old_ids - new_ids))
@@ -191,18 +198,18 @@ class ImpactReport:
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(*key)
-        line = claim.lines[position]
-        charge = line.charge
-        day = line.date_of_service
+        charge = new.charge  # echoed from the claim line by both engines
+        day = new.date_of_service
         month = f"{day.year:04d}-{day.month:02d}"
         payer = claim.payer.value
         group.add(charge)
         group.payers[payer] = group.payers.get(payer, 0) + 1
         group.months[month] = group.months.get(month, 0) + 1
         if len(group.examples) < self.examples:
+            # ids only (bounded by the claim model, MAX_ID): whole, so they can be looked up
             group.examples.append((claim.claim_id, old.line_id))
         if not flipped:
-            return
+            return False
         # Breakdowns of the lines whose decision changed: what moves money.
         for rule_ids, side in ((added, "added"), (removed, "removed")):
             for rule_id in rule_ids:
@@ -213,6 +220,7 @@ class ImpactReport:
             self.payable.add(charge)
         elif old.decision is _ALLOW:
             self.unpayable.add(charge)
+        return True
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -262,6 +270,7 @@ class ImpactReport:
             "old": self.old.provenance.to_dict(),
             "new": self.new.provenance.to_dict(),
             "claims": self.claims,
+            "changed_claims": self.changed_claims,
             "invalid_records": self.invalid,
             "changed_charge": changed.charge_text,
             "became_payable": self.payable.to_dict(),
@@ -316,8 +325,10 @@ def load_rules(specs: Sequence[str]) -> Engine:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-             records: Callable[..., Iterator[Any]]) -> None:
-    """Add ``claimedit diff``; ``records`` reads the input files as ``claimedit check`` does."""
+             records: Callable[..., Iterator[Any]],
+             payer_map: Callable[[str], Any] | None = None) -> None:
+    """Add ``claimedit diff``; ``records`` reads the input files as ``claimedit check`` does,
+    and ``payer_map`` reads ``--payer-map`` as ``check`` does (when given)."""
     from claimedit.inputs import FORMATS
 
     diff = commands.add_parser(
@@ -344,17 +355,38 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help=f"example claim / line ids per group (default {EXAMPLES})")
     diff.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                       help="input format (default: by file extension, else by content)")
+    if payer_map is not None:
+        diff.add_argument("--payer-map", metavar="FILE", type=payer_map, default=None,
+                          help="YAML: how X12 / FHIR payer information maps to payer types, as "
+                               "for claimedit check (default: the documented mapping)")
     diff.set_defaults(run=lambda args: _command(args, records))
 
 
 def _command(args: argparse.Namespace, records: Callable[..., Iterator[Any]]) -> int:
     old, new = load_rules(args.old), load_rules(args.new)
-    report = ImpactReport(old, new, examples=max(0, args.examples))
+    html = None
+    if args.html:
+        try:  # opened first: a report that cannot be written fails before the long pass
+            html = open(args.html, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            print(f"error: --html {printable(args.html)}: cannot write it: "
+                  f"{exc.strerror or type(exc).__name__}", file=sys.stderr)
+            return 2
+    try:
+        return _run(args, records, ImpactReport(old, new, examples=max(0, args.examples)), html)
+    finally:
+        if html is not None:
+            html.close()
+
+
+def _run(args: argparse.Namespace, records: Callable[..., Iterator[Any]], report: ImpactReport,
+         html: TextIO | None) -> int:
     add, add_error = report.add, report.add_error
+
     def warn(message: str) -> None:  # empty files, duplicate claim ids: said, not counted
         print(f"warning: {printable(message)}", file=sys.stderr)
 
-    for record in records(args.files, args.input_format, None, warn):
+    for record in records(args.files, args.input_format, getattr(args, "payer_map", None), warn):
         item = record.data
         if not isinstance(item, ClaimError):
             item = parse_claim(item, source=record.source, record=record.number)
@@ -363,11 +395,10 @@ def _command(args: argparse.Namespace, records: Callable[..., Iterator[Any]]) ->
             print(f"error: {item}", file=sys.stderr)
             continue
         add(item)
-    if args.html:
+    if html is not None:
         from claimedit.impact_html import write_html
 
-        with open(args.html, "w", encoding="utf-8") as handle:
-            write_html(report, handle)
+        write_html(report, html)
     if args.format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         print()
@@ -402,7 +433,8 @@ def write_table(report: ImpactReport, out: TextIO) -> None:
     changed = report.changed
     share = f" ({changed.lines / report.lines:.2%})" if report.lines else ""
     print(f"{_n(report.claims, 'claim')}, {_n(report.lines, 'line')}; "
-          f"{_n(changed.lines, 'line')} changed decision{share}, billed charge {_money(changed)}; "
+          f"{_n(changed.lines, 'line')} changed decision{share} on "
+          f"{_n(report.changed_claims, 'claim')}, billed charge {_money(changed)}; "
           f"{_n(report.invalid, 'invalid record')}", file=out)
     if changed.lines:
         print(f"  became payable: {_n(report.payable.lines, 'line')}, {_money(report.payable)}; "

@@ -31,6 +31,8 @@ _DECISIONS = (Decision.ALLOW, Decision.BUNDLE, Decision.DENY)
 _LINES_COLOUR = "#3b6ea5"
 _MONEY_COLOUR = "#b5651d"
 _MINUS = "\u2212"
+_CHART_ROWS = 25  # bars per chart (months are never folded: a time axis keeps every month)
+_GROUP_ROWS = 200  # groups listed on the page (JSON has them all)
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2430;
@@ -142,6 +144,20 @@ def _axis(value: float, rows: Sequence[tuple[str, float, str]]) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
+def _top(tallies: Sequence[tuple[str, Tally]], what: str) -> list[tuple[str, Tally]]:
+    """The first rows (already ordered by lines), the rest folded into one row, so that a pack of
+    thousands of edits (NCCI pairs) still gives a readable chart."""
+    if len(tallies) <= _CHART_ROWS:
+        return list(tallies)
+    rest = Tally()
+    for _, tally in tallies[_CHART_ROWS - 1:]:
+        rest.lines += tally.lines
+        rest.charged += tally.charged
+        rest.charge += tally.charge
+    return [*tallies[:_CHART_ROWS - 1],
+            (f"{len(tallies) - _CHART_ROWS + 1:,} other {what}", rest)]
+
+
 def _pair(title: str, tallies: Sequence[tuple[str, Tally]], columns: bool = False) -> str:
     chart = _columns if columns else _bars
     lines = [(label, float(t.lines), f"{t.lines:,}") for label, t in tallies]
@@ -167,10 +183,11 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _groups_table(groups: Sequence[Group]) -> str:
+    shown = groups[:_GROUP_ROWS]
     rows = ["<table class=groups><tr><th>old &rarr; new</th><th>rules</th>"
             "<th class=num>lines</th><th class=num>billed charge</th><th>payer types</th>"
             "<th>months</th><th>examples (claim / line)</th></tr>"]
-    for group in groups:
+    for group in shown:
         examples = ", ".join(f"<span class=id>{escape(claim)}&nbsp;/&nbsp;{escape(line or '')}"
                              "</span>" for claim, line in group.examples)
         rows.append(
@@ -179,6 +196,11 @@ def _groups_table(groups: Sequence[Group]) -> str:
             f"<td>{_counts(group.payers)}</td><td>{_counts(group.months)}</td>"
             f"<td>{examples}</td></tr>")
     rows.append("</table>")
+    if len(groups) > len(shown):
+        rest = groups[len(shown):]
+        rows.append(f"<p class=note>{len(rest):,} smaller groups ({sum(g.lines for g in rest):,} "
+                    "lines) are left out of the page; <code>--format json</code> lists every "
+                    "group.</p>")
     return "".join(rows)
 
 
@@ -200,6 +222,7 @@ def write_html(report: ImpactReport, out: TextIO) -> None:
     for label, value in (
         ("claims", f"{report.claims:,}"), ("lines", f"{report.lines:,}"),
         ("lines changing decision", f"{changed.lines:,} ({share})"),
+        ("on claims", f"{report.changed_claims:,}"),
         ("their billed charge", _charge(changed)),
         ("become payable", f"{report.payable.lines:,} lines, {_charge(report.payable)}"),
         ("no longer payable", f"{report.unpayable.lines:,} lines, {_charge(report.unpayable)}"),
@@ -235,8 +258,8 @@ def write_html(report: ImpactReport, out: TextIO) -> None:
         months = sorted(report.by_month.items())
         w("<h2>Where the changed lines are</h2>\n<p class=note>+ a rule that fires under the new "
           "rules and not the old; &minus; one that no longer fires.</p>\n<div class=charts>")
-        w(_pair("rule", rules) + _pair("payer type", payers) + _pair("month of service", months,
-                                                                     columns=True))
+        w(_pair("rule", _top(rules, "rules")) + _pair("payer type", payers)
+          + _pair("month of service", months, columns=True))
         w("</div>\n<h2>Groups: lines whose decision changed</h2>\n")
         w(_groups_table(report.groups))
     else:

@@ -62,6 +62,11 @@ class Record(NamedTuple):
     source: str
     number: int
     data: Any | ClaimError
+    notes: tuple[FieldIssue, ...] = ()
+    """What the reader left out of the record and says so: a service line without a CPT/HCPCS
+    code (an X12 revenue-code-only line, a FHIR drug item). The claim's other lines are decided;
+    the command line carries the notes on the claim's result (:attr:`ClaimResult.notes
+    <claimedit.results.ClaimResult.notes>`)."""
 
 
 Reader = Callable[..., Iterator[Record]]

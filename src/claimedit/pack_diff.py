@@ -5,7 +5,8 @@
 moved (new dates) or otherwise changed in the code table; revisions added, removed or re-dated;
 edits added, removed, and changed, naming each changed field (codes added to or removed from a
 code set, payer types added or removed, dates moved, a new CARC, a reworded message); and the
-same for state overlays. Fields are compared generically from the validated models, so a new
+same for state overlays; and the pack's case files (``tests/``): cases added, removed, or whose
+claim or expectations changed. Fields are compared generically from the validated models, so a new
 edit kind or field is covered without a change here.
 
 Example:
@@ -25,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from claimedit.pack import RulePack, SourcedEdit, load_pack
+from claimedit.pack import RulePack, RulePackError, SourcedEdit, load_pack
 from claimedit.pack.models import DateRange
-from claimedit.policy_tests import resolve_pack
+from claimedit.policy_tests import Expectation, PolicyCase, load_cases, resolve_pack
 
-__all__ = ["Change", "diff_packs", "register", "write_changes"]
+__all__ = ["Change", "diff_cases", "diff_packs", "register", "write_changes"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def diff_packs(old: RulePack, new: RulePack) -> list[Change]:
         >>> pack = load_pack(packaged_rules_path())
         >>> bumped = dataclasses.replace(pack, meta=pack.meta.model_copy(update={"version": "9"}))
         >>> [c.details for c in diff_packs(pack, bumped)]
-        [('version: 2026.1.0 -> 9',)]
+        [('version: 2026.2.0 -> 9',)]
     """
     changes: list[Change] = []
     details = _field_changes(old.meta.model_dump(mode="json"), new.meta.model_dump(mode="json"))
@@ -234,6 +235,89 @@ def _describe_edit(item: SourcedEdit) -> str:
             f"in {item.file}")
 
 
+# -- the pack's policy tests --------------------------------------------------------------------
+
+
+def diff_cases(old: Sequence[PolicyCase], new: Sequence[PolicyCase]) -> list[Change]:
+    """Cases added, removed, or whose claim or expectations changed (section ``tests``): the
+    reviewer of a policy change sees the expectations that moved with it.
+
+    Example:
+        >>> from claimedit.pack import packaged_rules_path
+        >>> cases = load_cases(packaged_rules_path())
+        >>> diff_cases(cases, cases)
+        []
+    """
+    before = {(case.file, case.name): case for case in old}
+    after = {(case.file, case.name): case for case in new}
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        file, name = key
+        subject = f"{file} {name}"
+        if key not in before or key not in after:
+            case = after.get(key) or before[key]
+            changes.append(Change("tests", subject, "added" if key in after else "removed",
+                                  (_describe_case(case),)))
+            continue
+        was, now = before[key], after[key]
+        details = []
+        if _claim_text(was) != _claim_text(now):
+            details.append(f"claim: {_claim_text(was)} -> {_claim_text(now)}")
+        expected_was = {e.position: e for e in was.expectations}
+        expected_now = {e.position: e for e in now.expectations}
+        for position in sorted(expected_was.keys() | expected_now.keys()):
+            words = _expectation_change(expected_was.get(position), expected_now.get(position))
+            if words:
+                billed = now.claim.lines[position] if position < len(now.claim.lines) else None
+                code = "" if billed is None else \
+                    f" ({'-'.join((billed.code, *billed.modifiers))})"
+                details.append(f"line {position + 1}{code}: {words}")
+        if details:
+            changes.append(Change("tests", subject, "changed", tuple(details)))
+    return changes
+
+
+def _claim_text(case: PolicyCase) -> str:
+    claim = case.claim
+    lines = ", ".join("-".join((line.code, *line.modifiers)) + f" {line.date_of_service}"
+                      for line in claim.lines)
+    state = f" {claim.state}" if claim.state else ""
+    return f"{claim.payer.value}{state}: {lines}"
+
+
+def _expectation_text(expected: Expectation) -> str:
+    words = [expected.decision.value]
+    if expected.fires is not None:
+        words.append("fires" if expected.fires else "does not fire")
+    if expected.rule_ids is not None:
+        words.append(f"rule ids [{', '.join(sorted(expected.rule_ids))}]")
+    if expected.source is not None:
+        words.append(f"source {expected.source}")
+    return ", ".join(words)
+
+
+def _expectation_change(was: Expectation | None, now: Expectation | None) -> str:
+    if was is None and now is not None:
+        return f"now expected {_expectation_text(now)}"
+    if now is None and was is not None:
+        return f"no longer checked (was {_expectation_text(was)})"
+    if was is None or now is None or _expectation_text(was) == _expectation_text(now):
+        return ""
+    return f"expected {_expectation_text(was)} -> {_expectation_text(now)}"
+
+
+def _describe_case(case: PolicyCase) -> str:
+    return (f"{_claim_text(case)}; " + "; ".join(
+        f"line {e.position + 1} expected {_expectation_text(e)}" for e in case.expectations))
+
+
+def _cases_or_note(pack: RulePack) -> tuple[list[PolicyCase] | None, str | None]:
+    try:
+        return load_cases(pack.root), None
+    except RulePackError as exc:
+        return None, f"{len(exc.problems)} problems in {pack.root}/tests (run claimedit rules test)"
+
+
 # -- generic field comparison --------------------------------------------------------------------
 
 
@@ -367,6 +451,15 @@ def _command(args: argparse.Namespace) -> int:
     old = load_pack(resolve_pack(args.old), [Path(p) for p in args.old_overlay])
     new = load_pack(resolve_pack(args.new), [Path(p) for p in args.new_overlay])
     changes = diff_packs(old, new)
+    # The pack's own tests, when both sides' case files load: a broken case file is rules test's
+    # to report; here it only means the tests cannot be compared.
+    old_cases, old_note = _cases_or_note(old)
+    new_cases, new_note = _cases_or_note(new)
+    if old_cases is not None and new_cases is not None:
+        changes += diff_cases(old_cases, new_cases)
+    else:
+        changes.append(Change("tests", "tests/", "changed", tuple(
+            f"cannot compare the case files: {note}" for note in (old_note, new_note) if note)))
     if args.json:
         provenance = {side: {"pack": pack.meta.id, "version": pack.meta.version,
                              "content_hash": pack.content_hash}

@@ -12,10 +12,11 @@ runs the same files (one copy). The format is documented in ``docs/rule-pack-for
       - name: g6001_tc_with_imrt_same_day
         note: the policy sentence or fact the case rests on (optional)
         payer: commercial
+        claim_type: institutional            # optional; professional when absent
         state: OH                            # optional
         date: 2025-03-03                     # date of service of every line unless it says so
         lines:
-          - {code: "77385"}
+          - {code: "77385", units: 1}        # units optional; 1 when absent
           - {code: G6001, modifiers: [TC], expect: {decision: bundle, fires: true}}
 
 Lines without ``expect`` are the claim around the lines under test. ``expect`` holds ``decision``
@@ -48,7 +49,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from claimedit.claims import Claim, parse_claim
 from claimedit.engine import Engine
-from claimedit.pack import Problem, RulePackError, packaged_rules_path
+from claimedit.pack import (
+    Problem,
+    RulePackError,
+    packaged_packs,
+    packaged_rules_path,  # noqa: F401 (the docstring examples use it)
+    resolve_pack,
+)
 from claimedit.pack.yaml_source import load_yaml
 from claimedit.results import ClaimError, Decision, LineResult, Reason
 
@@ -99,6 +106,7 @@ class _Expect(_Model):
 class _Line(_Model):
     code: _Text
     modifiers: list[_Text] = Field(default_factory=list)
+    units: int | None = None
     date: dt.date | None = None
     expect: _Expect | None = None
 
@@ -107,6 +115,7 @@ class _Case(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     note: str | None = None
     payer: str
+    claim_type: str | None = None
     state: str | None = None
     date: dt.date | None = None
     lines: list[_Line] = Field(min_length=1)
@@ -250,8 +259,11 @@ def _load_file(path: Path, name: str) -> tuple[list[PolicyCase], list[Problem]]:
             if day is None:
                 problem(line_at, "no date of service: set date on the line or on the case")
                 undated = True
-            claim_lines.append({"line_id": str(position + 1), "code": entry.code,
-                                "modifiers": entry.modifiers, "date_of_service": day})
+            claim_line: dict[str, Any] = {"line_id": str(position + 1), "code": entry.code,
+                                          "modifiers": entry.modifiers, "date_of_service": day}
+            if entry.units is not None:
+                claim_line["units"] = entry.units
+            claim_lines.append(claim_line)
             expect = entry.expect
             if expect is None:
                 continue
@@ -271,7 +283,9 @@ def _load_file(path: Path, name: str) -> tuple[list[PolicyCase], list[Problem]]:
         if undated:
             continue
         claim = parse_claim({"claim_id": f"{stem}:{case.name}", "payer": case.payer,
-                             "state": case.state, "lines": claim_lines})
+                             "state": case.state, "lines": claim_lines,
+                             **({} if case.claim_type is None else
+                                {"claim_type": case.claim_type})})
         if isinstance(claim, ClaimError):
             for issue in claim.issues:
                 # "lines.1.code" -> the line of the case file where that claim line is written
@@ -458,29 +472,8 @@ def _coverage(engine: Engine, cases: list[PolicyCase]) -> tuple[str, ...]:
 # -- which pack ----------------------------------------------------------------------------------
 
 
-def packaged_packs() -> dict[str, Path]:
-    """The packs shipped with the library, by id (folder name), e.g. ``{"igrt": ...}``."""
-    root = packaged_rules_path().parent
-    return {item.name: item for item in sorted(root.iterdir())
-            if item.is_dir() and (item / "pack.yaml").is_file()}
-
-
-def resolve_pack(spec: str | Path) -> Path:
-    """A pack named on the command line: a directory, else the name of a packaged pack.
-
-    Example:
-        >>> resolve_pack("igrt").name
-        'igrt'
-    """
-    path = Path(spec)
-    if path.is_dir():
-        return path
-    found = packaged_packs().get(str(spec))
-    if found is None:
-        names = ", ".join(packaged_packs())
-        raise RulePackError(str(spec), [Problem(str(spec), None, "", (
-            f"no such rule pack directory, and not a packaged pack ({names})"))])
-    return found
+# packaged_packs and resolve_pack live with the loader (claimedit.pack): load_engine resolves
+# pack names the same way. Re-exported here for the runner's callers.
 
 
 # -- the command: claimedit rules test ---------------------------------------------------------
@@ -524,17 +517,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     test.add_argument("--overlay", action="append", default=[], metavar="FILE",
                       help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
     test.add_argument("-v", "--verbose", action="store_true", help="list every case, passed too")
+    test.add_argument("--junit-xml", metavar="FILE",
+                      help="also write a JUnit XML report (for CI servers)")
     test.set_defaults(run=_command)
 
 
 def _command(args: argparse.Namespace) -> int:
     packs = [resolve_pack(spec) for spec in args.packs] or list(packaged_packs().values())
     ok = True
+    reports = []
     for number, pack in enumerate(packs):
         if number:
             print(file=sys.stdout)
         # A broken pack or case file raises RulePackError: the CLI prints every problem, exit 2.
         report = run_pack_tests(pack, overlays=args.overlay)
         write_report(report, sys.stdout, verbose=args.verbose)
+        reports.append(report)
         ok &= report.ok
+    if args.junit_xml:
+        from claimedit.junit import write_junit
+
+        with open(args.junit_xml, "wb") as handle:
+            write_junit(reports, handle)
     return 0 if ok else 1

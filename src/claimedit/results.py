@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -29,6 +30,7 @@ __all__ = [
     "Decision",
     "FieldIssue",
     "LineResult",
+    "PackProvenance",
     "Provenance",
     "Reason",
     "new_claim_result",
@@ -164,20 +166,79 @@ class LineResult(NamedTuple):
         )
 
 
-class Provenance(NamedTuple):
-    """What decided: the pack id and version, a content hash of its rule files, and the library
-    version that evaluated them. With the same pack files and library version, a decision can
-    be reproduced later."""
+class PackProvenance(NamedTuple):
+    """One rule pack that took part in a decision: its id, version and content hash."""
 
     pack: str
     version: str
     content_hash: str
-    """``sha256:`` over every rule file of the pack (names and bytes), overlays included."""
-    library: str
-    """The claimedit version that compiled the pack and evaluated the claim, e.g. ``0.1.0``."""
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
+
+
+class Provenance(NamedTuple):
+    """What decided: the rule packs (id, version, content hash of their rule files) and the
+    library version that evaluated them. With the same pack files and library version, a
+    decision can be reproduced later.
+
+    With one pack, ``pack``, ``version`` and ``content_hash`` are that pack's, exactly as before
+    packs could be composed (the JSON too). With several, ``pack`` and ``version`` join the
+    packs' in load order with ``+`` (``igrt+ncci-radonc``, ``2026.2.0+2024.3.0``),
+    ``content_hash`` is a sha256 over the packs' ids and hashes, and ``composed_of`` lists each
+    pack. :attr:`packs` lists every pack in both cases.
+
+    Example:
+        >>> import claimedit
+        >>> p = claimedit.load_engine(["igrt", "ncci-radonc"]).provenance
+        >>> p.pack, [item.pack for item in p.packs]
+        ('igrt+ncci-radonc', ['igrt', 'ncci-radonc'])
+        >>> [item.pack for item in claimedit.load_engine().provenance.packs]
+        ['igrt']
+    """
+
+    pack: str
+    version: str
+    content_hash: str
+    """``sha256:`` over every rule file of the pack (names and bytes), overlays included; for
+    several packs, over their ids and hashes."""
+    library: str
+    """The claimedit version that compiled the packs and evaluated the claim, e.g. ``0.1.0``."""
+    composed_of: tuple[PackProvenance, ...] = ()
+    """The packs of a composition, in load order; empty for one pack (the fields above name
+    it). JSON: ``packs``, written only for a composition."""
+
+    @property
+    def packs(self) -> tuple[PackProvenance, ...]:
+        """Every pack that decided, in load order (one entry for a single pack)."""
+        return self.composed_of or (PackProvenance(self.pack, self.version, self.content_hash),)
+
+    @classmethod
+    def of(cls, packs: tuple[PackProvenance, ...], library: str) -> Provenance:
+        """The provenance of packs evaluated together."""
+        if len(packs) == 1:
+            return cls(*packs[0], library)
+        digest = hashlib.sha256()
+        for item in packs:
+            digest.update(f"{item.pack}\0{item.content_hash}\n".encode())
+        return cls("+".join(item.pack for item in packs),
+                   "+".join(item.version for item in packs),
+                   f"sha256:{digest.hexdigest()}", library, packs)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"pack": self.pack, "version": self.version,
+                                "content_hash": self.content_hash, "library": self.library}
+        if self.composed_of:
+            data["packs"] = [item.to_dict() for item in self.composed_of]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        """The inverse of :meth:`to_dict`. Results stored before the library version was
+        recorded have no ``library`` (read as ``unknown``)."""
+        packs = tuple(PackProvenance(**item) for item in data.get("packs") or ())
+        return cls(data["pack"], data["version"], data["content_hash"],
+                   data.get("library", "unknown"), packs)
 
 
 class ClaimResult(NamedTuple):
@@ -188,6 +249,9 @@ class ClaimResult(NamedTuple):
     state: str | None
     lines: tuple[LineResult, ...]
     provenance: Provenance
+    notes: tuple[FieldIssue, ...] = ()
+    """What the reader left out of the claim and says so (a service line without a CPT/HCPCS
+    code, not evaluated): place in the source format and why. In JSON only when there are some."""
 
     @property
     def decision(self) -> Decision:
@@ -206,7 +270,7 @@ class ClaimResult(NamedTuple):
             "state": self.state,
             "lines": [line.to_dict() for line in self.lines],
             "provenance": self.provenance.to_dict(),
-        }
+        } | ({"notes": [note._asdict() for note in self.notes]} if self.notes else {})
 
     def to_json(self) -> str:
         """Compact JSON of :meth:`to_dict` (the same text as ``json.dumps(result.to_dict(),
@@ -222,9 +286,11 @@ class ClaimResult(NamedTuple):
         """
         lines = ",".join([_line_json(line) for line in self.lines])
         state = "null" if self.state is None else _string(self.state)
+        notes = "" if not self.notes else ',"notes":' + json.dumps(
+            [note._asdict() for note in self.notes], separators=(",", ":"))
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'
-                f'"provenance":{_OBJECT_JSON[self.provenance]}}}')
+                f'"provenance":{_OBJECT_JSON[self.provenance]}{notes}}}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
@@ -234,8 +300,8 @@ class ClaimResult(NamedTuple):
             payer=data["payer"],
             state=data["state"],
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
-            # Results stored before the library version was recorded have no "library".
-            provenance=Provenance(**{"library": "unknown", **data["provenance"]}),
+            provenance=Provenance.from_dict(data["provenance"]),
+            notes=tuple(FieldIssue(**note) for note in data.get("notes", ())),
         )
 
 
@@ -308,7 +374,8 @@ new_line_result: Callable[[tuple[Any, ...]], LineResult] = partial(tuple.__new__
 reviewed))``."""
 new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new__, ClaimResult)
 """Build a :class:`ClaimResult` from a tuple of all its fields in order:
-``new_claim_result((claim_id, payer, state, lines, provenance))``."""
+``new_claim_result((claim_id, payer, state, lines, provenance, notes))`` (``notes`` ``()`` when
+the reader left nothing out)."""
 
 
 class FieldIssue(NamedTuple):

@@ -64,12 +64,15 @@ def test_professional_claim_maps_items_coverage_and_provider() -> None:
         "claim_id": "860150",
         "payer": "medicare",  # contained Coverage, SOPT 121 (Medicare FFS) under prefix 1
         "state": "OH",  # contained provider Organization's address
+        "claim_type": "professional",  # Claim.type
+        "patient_id": "Patient/synthetic-1",  # no Patient resource: the reference
+        "provider_id": "1234567893",  # the provider's NPI identifier
         "lines": [
-            {"line_id": "1", "code": "77412", "date_of_service": "2025-06-02"},
+            {"line_id": "1", "code": "77412", "date_of_service": "2025-06-02", "charge": "420.0"},
             {"line_id": "2", "code": "77387", "modifiers": ["26"], "date_of_service": "2025-06-02",
-             "units": 1},
+             "units": 1, "charge": "75.0"},
             {"line_id": "3", "code": "G6002", "modifiers": ["26"], "date_of_service": "2025-06-02",
-             "units": 1},
+             "units": 1, "charge": "60.0"},
         ],
     }
 
@@ -88,11 +91,11 @@ def test_bundle_claims_are_records_by_entry_and_broken_ones_do_not_stop_the_rest
     assert [record.number for record in records] == [4, 5, 6, 7, 8]
     good = {record.data["claim_id"]: record.data for record in records
             if not isinstance(record.data, ClaimError)}
-    assert sorted(good) == ["B-1", "B-2", "B-5"]
+    assert sorted(good) == ["B-1", "B-2", "B-4", "B-5"]
     # Coverage/private-1 (SOPT 51) and Coverage/advantage-1 (SOPT 111) resolve in the Bundle,
     # and so does the provider Organization, by Type/id.
     assert [(c["payer"], c["state"]) for c in good.values()] == [
-        ("commercial", "TX"), ("medicare", "TX"), ("commercial", "TX")]
+        ("commercial", "TX"), ("medicare", "TX"), ("commercial", "TX"), ("commercial", "TX")]
     assert good["B-1"]["lines"][3] == {"line_id": "4", "code": "G6017", "modifiers": ["26"],
                                        "date_of_service": "2025-05-14", "units": 2}
     errors = {record.data.claim_id: record.data for record in records
@@ -101,9 +104,13 @@ def test_bundle_claims_are_records_by_entry_and_broken_ones_do_not_stop_the_rest
     assert errors["B-3"].issues == (
         claimedit.FieldIssue("Bundle.entry[5].resource.item",
                              "the Claim has no items: there is no line to evaluate"),)
-    [issue] = errors["B-4"].issues
-    assert issue.field == "Bundle.entry[6].resource.item[1].productOrService"
-    assert issue.reason.startswith("no CPT or HCPCS coding")
+    # B-4's second item has no CPT/HCPCS coding: left out with a note, the first decided.
+    [b4] = [record for record in records if record.number == 7]
+    assert [line["code"] for line in b4.data["lines"]] == ["77385"]
+    [note] = b4.notes
+    assert note.field == "Bundle.entry[6].resource.item[1].productOrService"
+    assert note.reason.startswith("no CPT or HCPCS coding")
+    assert note.reason.endswith("the item is not evaluated")
 
 
 def test_invalid_fhir_is_reported_with_fhir_paths() -> None:
@@ -222,10 +229,14 @@ def check_response(response: ClaimResponse, resource: dict[str, Any], result: Cl
         for adjudication, reason in zip(reasons, line.reasons, strict=True):
             assert [(c.system, c.code) for c in adjudication.category.coding] == [
                 (fhir.GROUP_CODE_SYSTEM, reason.group_code)]
+            # One concept per CodeableConcept: the CARC is the reason; the rule and the
+            # remark codes are extensions of the adjudication, each its own meaning.
             assert [(c.system, c.code) for c in adjudication.reason.coding] == [
-                (fhir.CARC_SYSTEM, reason.carc),
-                *[(fhir.RARC_SYSTEM, rarc) for rarc in reason.rarcs],
-                (fhir.RULE_SYSTEM, reason.rule_id)]
+                (fhir.CARC_SYSTEM, reason.carc)]
+            assert [(e.url, e.valueCoding.system, e.valueCoding.code)
+                    for e in adjudication.extension] == [
+                (fhir.RULE_EXTENSION, fhir.RULE_SYSTEM, reason.rule_id),
+                *[(fhir.RARC_EXTENSION, fhir.RARC_SYSTEM, rarc) for rarc in reason.rarcs]]
             assert adjudication.reason.text == reason.message
 
 
@@ -274,12 +285,12 @@ def test_fhir_writer_prints_a_bundle_of_responses_and_outcomes(engine: claimedit
     writer.close()
     bundle = Bundle.model_validate_json(out.getvalue())
     kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
-    assert kinds == ["ClaimResponse", "ClaimResponse", "OperationOutcome", "OperationOutcome",
+    assert kinds == ["ClaimResponse", "ClaimResponse", "OperationOutcome", "ClaimResponse",
                      "ClaimResponse"]
     outcome = bundle.entry[2].resource
     assert outcome.issue[0].expression == ["Bundle.entry[5].resource.item"]
     assert "record 6 (claim B-3)" in outcome.issue[0].diagnostics
-    assert "summary: 3 claims" in err.getvalue()
+    assert "summary: 4 claims" in err.getvalue()
 
 
 # --- claimedit claim -> FHIR Claim -> claimedit claim -------------------------------------------
@@ -310,3 +321,87 @@ def test_claim_to_fhir_and_back_is_the_same_claim(data: dict[str, Any]) -> None:
     resource = fhir.claim_to_fhir(original, created=dt.date(2025, 1, 1))
     back = read_one(json.loads(resource.model_dump_json()))
     assert parse_claim(back) == original
+
+
+# --- FHIR as others write it (issue 10) ---------------------------------------------------------
+
+
+def test_a_minified_bundle_numbers_its_records_by_entry_as_a_pretty_one() -> None:
+    document = load(BUNDLE)
+    pretty = [(r.number, getattr(r.data, "claim_id", None) or r.data["claim_id"])
+              for r in fhir.read_fhir([json.dumps(document, indent=2)], "b.json")]
+    minified = [(r.number, getattr(r.data, "claim_id", None) or r.data["claim_id"])
+                for r in fhir.read_fhir([json.dumps(document, separators=(",", ":"))], "b.json")]
+    assert minified == pretty == [(4, "B-1"), (5, "B-2"), (6, "B-3"), (7, "B-4"), (8, "B-5")]
+    # NDJSON of Claims still numbers by line.
+    ndjson = "\n".join(json.dumps(claim(id=f"N-{k}")) for k in range(3))
+    assert [r.number for r in fhir.read_fhir([ndjson], "c.ndjson")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("entry", [5, "entries", {"resource": {}}, True])
+def test_a_bundle_whose_entry_is_not_a_list_is_an_error_record(entry: Any) -> None:
+    [record] = fhir.read_fhir([json.dumps({"resourceType": "Bundle", "entry": entry})], "b.json")
+    assert isinstance(record.data, ClaimError)
+    assert record.data.issues[0].field == "Bundle.entry"
+
+
+def test_a_claim_with_an_unknown_contained_resource_is_an_error_record() -> None:
+    resource = claim()
+    resource["contained"].append({"resourceType": "Frobnicator", "id": "x"})
+    resource["contained"].append("not a resource")
+    error = read_one(resource)
+    assert isinstance(error, ClaimError) and error.claim_id == "860150"
+    assert [issue.field for issue in error.issues] == [
+        f"Claim.contained[{k}].resourceType" for k in (len(resource["contained"]) - 2,
+                                                       len(resource["contained"]) - 1)]
+
+
+def test_claim_type_frequency_patient_provider_and_charge() -> None:
+    institutional = read_one(claim(type={"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "institutional"}]}))
+    assert institutional["claim_type"] == "institutional"
+    oral = read_one(claim(type={"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "oral"}]}))
+    assert isinstance(oral, ClaimError) and oral.issues[0].field == "Claim.type"
+    assert read_one(claim(status="cancelled"))["frequency_code"] == "8"
+    replacing = claim(related=[{"relationship": {"coding": [{"code": "prior"}]},
+                                "claim": {"reference": "Claim/860149"}}])
+    assert read_one(replacing)["frequency_code"] == "7"
+    assert "frequency_code" not in read_one(claim())  # an original: the default 1
+    # The patient's member id when the Patient resource is at hand.
+    resource = claim(patient={"reference": "#patient"})
+    resource["contained"].append({"resourceType": "Patient", "id": "patient", "identifier": [
+        {"system": "urn:mrn", "value": "MRN-1"},
+        {"type": {"coding": [{"code": "MB"}]}, "system": "urn:plan", "value": "MEMBER-7"}]})
+    assert read_one(resource)["patient_id"] == "MEMBER-7"
+    # Charge: item.net, else unitPrice x quantity to the cent.
+    resource = claim()
+    for item in resource["item"]:
+        item.pop("net", None)
+    resource["item"][0]["unitPrice"] = {"value": 33.335, "currency": "USD"}
+    resource["item"][0]["quantity"] = {"value": 3}
+    assert read_one(resource)["lines"][0]["charge"] == "100.01"
+
+
+def test_format_fhir_with_line_ids_that_are_not_sequences_stays_valid_json(
+    engine: claimedit.Engine,
+) -> None:
+    """A line id "0" (or "A") cannot be an itemSequence (a positive integer): the line's
+    position stands in, and the Bundle is whole (it used to stop half-written)."""
+    out, err = io.StringIO(), io.StringIO()
+    writer = WRITERS["fhir"](out, err)
+    writer.write(engine.evaluate({"claim_id": "C0", "payer": "medicare", "lines": [
+        {"line_id": "0", "code": "77385", "date_of_service": "2025-06-02"},
+        {"line_id": "A", "code": "77387", "date_of_service": "2025-06-02"}]}))
+    writer.close()
+    bundle = Bundle.model_validate_json(out.getvalue())
+    assert [i.itemSequence for i in bundle.entry[0].resource.item] == [1, 2]
+
+
+def test_notes_on_a_claim_are_process_notes_of_its_response(engine: claimedit.Engine) -> None:
+    records = list(fhir.read_fhir([BUNDLE.read_text(encoding="utf-8")], "b.json"))
+    [b4] = [r for r in records if r.number == 7]
+    result = engine.evaluate(b4.data)._replace(notes=b4.notes)
+    response = fhir.claim_response(result)
+    [note] = response.processNote
+    assert note.text.startswith("Bundle.entry[6].resource.item[1].productOrService: no CPT")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from claimedit import ClaimError
 from claimedit.adapters import PayerMap, fhir, x12
 from claimedit.inputs import read_records
 
@@ -20,9 +21,12 @@ MA_TO_COMMERCIAL = {"x12_claim_filing_indicators": {"16": "commercial"}}
 
 def _payers(path: Path, fmt: str, payer_map: PayerMap | None) -> dict[str, str]:
     with path.open(encoding="utf-8") as handle:
-        return {record.data["claim_id"]: record.data["payer"]
+        # The X12 reader gives validated Claims, the FHIR reader claim dicts.
+        return {str(claim["claim_id"]): str(claim["payer"])
                 for record in read_records(handle, path.name, fmt, payer_map)
-                if isinstance(record.data, dict)}
+                if not isinstance(record.data, ClaimError)
+                for claim in [record.data if isinstance(record.data, dict)
+                              else record.data.model_dump(mode="json")]}
 
 
 def test_x12_map_overrides_one_filing_indicator_and_keeps_the_defaults() -> None:

@@ -61,3 +61,17 @@ def test_the_line_balances(charge: Decimal) -> None:
     for given_as in (charge, str(charge)):
         remit = x12.remittance(line, charge=given_as)
         assert sum(a.amount or 0 for a in remit.adjustments) == charge
+
+
+def test_the_line_result_carries_its_charge_to_the_remittance() -> None:
+    """The claim line's charge reaches the 835 data without being passed again; an explicit
+    ``charge`` still wins (a re-priced line, say)."""
+    result = claimedit.load_engine().evaluate({"claim_id": "C1", "payer": "medicare", "lines": [
+        {"line_id": "1", "code": "77387", "date_of_service": "2025-06-02", "charge": "180.00"},
+        {"line_id": "2", "code": "77412", "date_of_service": "2025-06-02"}]})
+    denied, allowed = x12.remittances(result)
+    assert [(a.carc, a.amount) for a in denied.adjustments] == [("96", Decimal("180.00"))]
+    assert allowed.adjustments == ()
+    assert x12.remittance(result.lines[0], charge=50).adjustments[0].amount == Decimal(50)
+    unpriced = result.lines[1]
+    assert x12.remittance(unpriced).adjustments == ()

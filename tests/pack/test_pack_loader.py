@@ -161,8 +161,8 @@ def inverted_date_range(pack: Path) -> list[Expected]:
 def edit_dates_outside_its_revision(pack: Path) -> list[Expected]:
     path = pack / CODE_SET
     index = _index(path, "edits", "id", "IGRT26-77387-TC-BUNDLED-INTO-DELIVERY")
-    _replace(path, "    modifier_indicator: 0\n",
-             "    modifier_indicator: 0\n    effective: {start: 2025-06-01}\n")
+    _replace(path, "    components: [technical, global]\n",
+             "    components: [technical, global]\n    effective: {start: 2025-06-01}\n")
     return [Expected(CODE_SET, _line_of(path, "effective: {start: 2025-06-01}"),
                      f"edits.{index}.effective", "outside")]
 
@@ -260,10 +260,10 @@ def test_unknown_code_in_a_shorthand_list_is_keyed_as_written(pack_copy: Path) -
     a ``codes`` key the file does not have."""
     path = pack_copy / CODE_SET
     index = _index(path, "edits", "id", "IGRT26-77387-TC-BUNDLED-INTO-DELIVERY")
-    _replace(path, 'column2: ["77387"]', 'column2: ["77387", "77388"]')
+    _replace(path, 'codes: ["77387"]', 'codes: ["77387", "77388"]')
     problems = _load_problems(pack_copy)
     _assert_reported(problems, Expected(CODE_SET, _line_of(path, '"77388"'),
-                                        f"edits.{index}.column2.1", "unknown code 77388"))
+                                        f"edits.{index}.codes.1", "unknown code 77388"))
 
 
 def test_python_tag_is_never_executed(pack_copy: Path) -> None:

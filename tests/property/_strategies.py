@@ -1,8 +1,9 @@
 """Claim generators for the property tests: Hypothesis strategies and a seeded plain generator.
 
-Claims are drawn from the codes of a rule pack (weighted toward the codes its edits name, so
-edits meet), random other codes, modifiers from {26, TC, 59, XS, LT} (or none), every payer
-type, 1-8 lines over 1-3 dates of service. Dates span 2014-2027 and favour the pack's own
+Claims are drawn from the codes of the engine's rule packs (weighted toward the codes their
+edits name, so edits meet), random other codes, modifiers from {26, TC, 59, XS, LT} (or none),
+1-3 units (mostly 1, so unit limits are met and missed), every payer type and claim type, 1-8
+lines over 1-3 dates of service. Dates span 2014-2027 and favour the pack's own
 boundaries (every first and last day of a code, edit, revision or overlay, and the days around),
 where an off-by-one would hide.
 """
@@ -18,11 +19,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from claimedit import Engine, Payer
-from claimedit.pack.models import CodeSet, DateRange, ProcedureToProcedureEdit
+from claimedit import ClaimType, Engine, Payer
+from claimedit.pack.models import CodeSet, DateRange, ProcedureToProcedureEdit, PtpTableEdit
 
 MODIFIERS = ("26", "TC", "59", "XS", "LT")
 PAYERS = tuple(payer.value for payer in Payer)
+CLAIM_TYPES = tuple(claim_type.value for claim_type in ClaimType)
+UNITS = (1, 1, 1, 1, 2, 2, 3)
 FIRST_DAY = dt.date(2014, 1, 1)
 LAST_DAY = dt.date(2027, 12, 31)
 
@@ -40,35 +43,41 @@ class Universe:
 
 
 def _spans(engine: Engine) -> list[DateRange]:
-    pack = engine.pack
-    spans = [entry.effective for entry in pack.codes] + [item.effective for item in pack.edits]
-    spans += [revision.effective for revision in pack.revisions]
-    for overlay in pack.overlays:
-        spans.append(overlay.model.effective)
-        spans += [item.effective for item in overlay.edits]
+    spans = []
+    for pack in engine.packs:
+        spans += [entry.effective for entry in pack.codes] + [item.effective for item in pack.edits]
+        spans += [revision.effective for revision in pack.revisions]
+        for overlay in pack.overlays:
+            spans.append(overlay.model.effective)
+            spans += [item.effective for item in overlay.edits]
     return spans
 
 
 def _code_sets(engine: Engine) -> list[CodeSet]:
-    items = list(engine.pack.edits)
-    for overlay in engine.pack.overlays:
-        items += overlay.edits
+    items = []
+    for pack in engine.packs:
+        items += list(pack.edits)
+        for overlay in pack.overlays:
+            items += overlay.edits
     sets = []
     for item in items:
         edit = item.edit
         if isinstance(edit, ProcedureToProcedureEdit):
             sets += [edit.column1, edit.column2]
+        elif isinstance(edit, PtpTableEdit):
+            sets.append(CodeSet(codes=tuple(
+                {code for pair in edit.pairs for code in (pair.column1, pair.column2)})))
         else:
             sets.append(edit.codes)
     return sets
 
 
 def universe(engine: Engine, states: Sequence[str | None] = (None, "OH")) -> Universe:
-    """The codes, boundary dates and states to draw claims from for ``engine``'s pack."""
-    pack = engine.pack
+    """The codes, boundary dates and states to draw claims from for ``engine``'s packs."""
+    entries = [entry for pack in engine.packs for entry in pack.codes]
     hot_categories = {"igrt", "imrt_delivery"}
     named = {code for code_set in _code_sets(engine) for code in code_set.codes}
-    named |= {entry.code for entry in pack.codes if entry.category in hot_categories}
+    named |= {entry.code for entry in entries if entry.category in hot_categories}
     days: set[dt.date] = set()
     one = dt.timedelta(days=1)
     for span in _spans(engine):
@@ -77,7 +86,7 @@ def universe(engine: Engine, states: Sequence[str | None] = (None, "OH")) -> Uni
                 days |= {day - one, day, day + one}
     return Universe(
         named_codes=tuple(sorted(named)),
-        pack_codes=tuple(sorted({entry.code for entry in pack.codes})),
+        pack_codes=tuple(sorted({entry.code for entry in entries})),
         key_dates=tuple(sorted(days)),
         states=tuple(states),
     )
@@ -128,10 +137,14 @@ def claims(
             "modifiers": draw(modifier_lists),
             "date_of_service": days[draw(st.integers(0, len(days) - 1))].isoformat(),
         }
+        units = draw(_UNITS)
+        if units != 1:
+            line["units"] = units
         if line_ids:
             line["line_id"] = f"L{number}"
         lines.append(line)
-    claim: dict[str, Any] = {"claim_id": "P1", "payer": draw(_PAYER), "lines": lines}
+    claim: dict[str, Any] = {"claim_id": "P1", "payer": draw(_PAYER), "lines": lines,
+                             "claim_type": draw(_CLAIM_TYPE)}
     state = world.states[draw(st.integers(0, len(world.states) - 1))]
     if state is not None:
         claim["state"] = state
@@ -139,6 +152,8 @@ def claims(
 
 
 _PAYER = st.sampled_from(PAYERS)
+_CLAIM_TYPE = st.sampled_from(CLAIM_TYPES)
+_UNITS = st.sampled_from(UNITS)
 
 
 def random_claim(rng: random.Random, world: Universe, number: int) -> dict[str, Any]:
@@ -158,9 +173,10 @@ def random_claim(rng: random.Random, world: Universe, number: int) -> dict[str, 
             code = f"{rng.randrange(10000, 100000)}"
         modifiers = [rng.choice(MODIFIERS) for _ in range(rng.choice((0, 0, 1, 1, 1, 2, 2, 3)))]
         lines.append({"line_id": f"L{position}", "code": code, "modifiers": modifiers,
-                      "date_of_service": rng.choice(days).isoformat()})
+                      "date_of_service": rng.choice(days).isoformat(),
+                      "units": rng.choice(UNITS)})
     claim: dict[str, Any] = {"claim_id": f"R{number}", "payer": rng.choice(PAYERS),
-                             "lines": lines}
+                             "claim_type": rng.choice(CLAIM_TYPES), "lines": lines}
     state = rng.choice(world.states)
     if state is not None:
         claim["state"] = state

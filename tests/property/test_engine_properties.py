@@ -216,7 +216,7 @@ def test_evaluate_line_with_same_day_codes_equals_the_claim(engine: claimedit.En
         same_day = [other["code"] for i, other in enumerate(claim["lines"])
                     if i != position and other["date_of_service"] == line["date_of_service"]]
         alone = engine.evaluate_line(line, payer=claim["payer"], same_day_codes=same_day,
-                                     state=claim.get("state"))
+                                     state=claim.get("state"), claim_type=claim["claim_type"])
         assert alone == result.lines[position]
 
 

@@ -2,9 +2,10 @@
 
 The engine compiles the pack into per-era, per-payer code indexes with memoised outcomes so that
 batches run fast. The reference below does none of that: for every line it walks every edit of
-``engine.pack``, checks the dates of the edit and of the code-table entries, the payer type, the
+``engine.packs``, checks the dates of the edit and of the code-table entries, the payer type, the
 components the line bills (modifiers 26/TC), the codes of the other lines of the same date of
-service and the modifier indicator with its bypass modifiers. It is written from the edit kinds'
+service and the modifier indicator with its bypass modifiers, the units of the line and of
+its code that day, and the claim type. It is written from the edit kinds'
 documentation, not from the engine's code, and favours obviousness over speed.
 
 Any optimisation of the engine that changes a single decision or reason fails here. The packaged
@@ -27,7 +28,7 @@ from hypothesis import given, settings
 
 import claimedit
 from claimedit import Claim, Decision, LineResult, Reason
-from claimedit.pack import SourcedEdit, packaged_rules_path
+from claimedit.pack import RulePack, SourcedEdit, packaged_rules_path
 from claimedit.pack.models import (
     CodeEntry,
     CodeSet,
@@ -36,6 +37,8 @@ from claimedit.pack.models import (
     DateRange,
     LineEdit,
     ProcedureToProcedureEdit,
+    PtpTableEdit,
+    UnitLimitEdit,
 )
 
 RANK = {Decision.ALLOW: 0, Decision.BUNDLE: 1, Decision.DENY: 2}
@@ -62,35 +65,38 @@ def billed_components(modifiers: tuple[str, ...]) -> set[str]:
 
 
 class Reference:
-    """The edit semantics, line by line, edit by edit."""
+    """The edit semantics, line by line, edit by edit, pack by pack."""
 
     def __init__(self, engine: claimedit.Engine) -> None:
-        self.pack = engine.pack
+        self.packs = engine.packs
 
-    def codes_of(self, code_set: CodeSet) -> set[str]:
-        """The codes named, plus every code of the code table in a named category."""
+    @staticmethod
+    def codes_of(pack: RulePack, code_set: CodeSet) -> set[str]:
+        """The codes named, plus every code of the pack's code table in a named category."""
         codes = set(code_set.codes)
-        for entry in self.pack.codes:
+        for entry in pack.codes:
             if entry.category in code_set.categories:
                 codes.add(entry.code)
         return codes
 
-    def entry_in_force(self, code: str, day: dt.date) -> CodeEntry | None:
-        entries = [e for e in self.pack.codes if e.code == code and in_force(e.effective, day)]
+    @staticmethod
+    def entry_in_force(pack: RulePack, code: str, day: dt.date) -> CodeEntry | None:
+        entries = [e for e in pack.codes if e.code == code and in_force(e.effective, day)]
         assert len(entries) <= 1, f"the code table has two entries for {code} on {day}"
         return entries[0] if entries else None
 
-    def edits_for(self, day: dt.date, state: str | None) -> list[SourcedEdit]:
+    @staticmethod
+    def edits_for(pack: RulePack, day: dt.date, state: str | None) -> list[SourcedEdit]:
         """The pack's edits in force that day. For a claim of an overlay's state, within the
         overlay's dates: its disabled edits go; each replacement (in force that day) takes the
         place of the pack edit of its id, but only while that edit is in force; each added edit
         (in force that day) joins."""
         chosen: dict[str, SourcedEdit] = {}
-        for item in self.pack.edits:
+        for item in pack.edits:
             if in_force(item.effective, day):
                 assert item.edit.id not in chosen, f"two versions of {item.edit.id} on {day}"
                 chosen[item.edit.id] = item
-        for overlay in self.pack.overlays:
+        for overlay in pack.overlays:
             if overlay.state != state or not in_force(overlay.model.effective, day):
                 continue
             for rule_id in overlay.model.disable:
@@ -103,41 +109,58 @@ class Reference:
                     chosen[item.edit.id] = item
         return list(chosen.values())
 
-    def fires(self, item: SourcedEdit, claim: Claim, position: int) -> bool:
+    def fires(self, pack: RulePack, item: SourcedEdit, claim: Claim, position: int) -> bool:
         edit = item.edit
         line = claim.lines[position]
         if claim.payer not in edit.payers or claim.claim_type not in edit.claim_types:
             return False
         components = billed_components(line.modifiers)
+        others_that_day = [other for index, other in enumerate(claim.lines)
+                           if index != position and other.date_of_service == line.date_of_service]
         if isinstance(edit, CodeValidityEdit):
-            return (line.code in self.codes_of(edit.codes)
-                    and self.entry_in_force(line.code, line.date_of_service) is None)
+            return (line.code in self.codes_of(pack, edit.codes)
+                    and self.entry_in_force(pack, line.code, line.date_of_service) is None)
         if isinstance(edit, ComponentModifierEdit):
-            if line.code not in self.codes_of(edit.codes):
+            if line.code not in self.codes_of(pack, edit.codes):
                 return False
-            entry = self.entry_in_force(line.code, line.date_of_service)
+            entry = self.entry_in_force(pack, line.code, line.date_of_service)
             if entry is None:
                 return False
             refused_26 = "26" in line.modifiers and not entry.modifier_26
             refused_tc = "TC" in line.modifiers and not entry.modifier_tc
             return refused_26 or refused_tc
         if isinstance(edit, LineEdit):
-            return (line.code in self.codes_of(edit.codes)
+            return (line.code in self.codes_of(pack, edit.codes)
                     and bool(components & {str(c) for c in edit.components})
                     and all(m in line.modifiers for m in edit.modifiers_all))
+        if isinstance(edit, UnitLimitEdit):
+            # MAI 1: the line's units; MAI 2 and 3: the code's units over the claim's lines
+            # that date of service, this line's included.
+            if line.code not in self.codes_of(pack, edit.codes):
+                return False
+            units = line.units if edit.adjudication_indicator == 1 else line.units + sum(
+                other.units for other in others_that_day if other.code == line.code)
+            return units > edit.max_units
+        if isinstance(edit, PtpTableEdit):
+            billed = {other.code for other in others_that_day}
+            for pair in edit.pairs:
+                if pair.column2 != line.code or pair.column1 not in billed:
+                    continue
+                if pair.modifier_indicator == 0:
+                    return True
+                if pair.modifier_indicator == 1 and not any(
+                        m in edit.bypass_modifiers for m in line.modifiers):
+                    return True
+            return False
         assert isinstance(edit, ProcedureToProcedureEdit)
         if edit.modifier_indicator == 9:
             return False
-        if line.code not in self.codes_of(edit.column2):
+        if line.code not in self.codes_of(pack, edit.column2):
             return False
         if not components & {str(c) for c in edit.components}:
             return False
-        column1 = self.codes_of(edit.column1)
-        paired = any(
-            other.code in column1 and other.date_of_service == line.date_of_service
-            for index, other in enumerate(claim.lines) if index != position
-        )
-        if not paired:
+        column1 = self.codes_of(pack, edit.column1)
+        if not any(other.code in column1 for other in others_that_day):
             return False
         bypassed = edit.modifier_indicator == 1 and any(
             m in edit.bypass_modifiers for m in line.modifiers)
@@ -147,22 +170,25 @@ class Reference:
         results = []
         for position, line in enumerate(claim.lines):
             reasons = []
-            for item in self.edits_for(line.date_of_service, claim.state):
-                if self.fires(item, claim, position):
-                    edit = item.edit
-                    reasons.append(Reason(
-                        rule_id=edit.id, decision=edit.decision,
-                        message=edit.message.replace("{code}", line.code),
-                        group_code=edit.group_code, carc=edit.carc, rarcs=tuple(edit.rarcs),
-                        citation=str(edit.citation), source=item.source,
-                    ))
+            for pack in self.packs:
+                for item in self.edits_for(pack, line.date_of_service, claim.state):
+                    if self.fires(pack, item, claim, position):
+                        edit = item.edit
+                        message = edit.message.replace("{code}", line.code)
+                        if isinstance(edit, UnitLimitEdit):
+                            message = message.replace("{limit}", str(edit.max_units))
+                        reasons.append(Reason(
+                            rule_id=edit.id, decision=edit.decision, message=message,
+                            group_code=edit.group_code, carc=edit.carc, rarcs=tuple(edit.rarcs),
+                            citation=str(edit.citation), source=item.source,
+                        ))
             reasons.sort(key=lambda reason: reason.rule_id)
             decision = Decision.ALLOW
             for reason in reasons:
                 if RANK[reason.decision] > RANK[decision]:
                     decision = reason.decision
-            # Reviewed: some code table of the pack lists the code (on any date).
-            reviewed = any(entry.code == line.code for entry in self.pack.codes)
+            # Reviewed: some code table of some pack lists the code (on any date).
+            reviewed = any(entry.code == line.code for pack in self.packs for entry in pack.codes)
             results.append(LineResult(
                 line.line_id or str(position + 1), line.code, line.modifiers,
                 line.date_of_service, decision, tuple(reasons), line.charge, reviewed,
@@ -248,6 +274,46 @@ edits:
     decision: deny
     message: "{{code}} is not valid on this date"
     {_REMIT}
+  - id: VAR-UNITS-LINE
+    kind: unit_limit
+    codes: {{categories: [igrt]}}
+    max_units: 1
+    adjudication_indicator: 1
+    claim_types: [professional]
+    decision: deny
+    message: "more than {{limit}} unit of {{code}} on a line"
+    {_REMIT}
+  - id: VAR-UNITS-DAY
+    kind: unit_limit
+    codes: ["77014", G6002, "77470"]
+    max_units: 2
+    adjudication_indicator: "3 Date of Service Edit: Clinical"
+    decision: deny
+    message: "more than {{limit}} units of {{code}} on a date of service"
+    {_REMIT}
+  - id: VAR-UNITS-NONE
+    kind: unit_limit
+    codes: ["77387"]
+    max_units: 0
+    adjudication_indicator: 2
+    claim_types: [institutional]
+    payers: [medicaid]
+    decision: bundle
+    message: "{{code}} is never payable on a hospital claim here"
+    {_REMIT}
+  - id: VAR-PTP-TABLE
+    kind: ptp_table
+    claim_types: [institutional]
+    bypass_modifiers: ["59", LT]
+    decision: bundle
+    message: "{{code}} is column 2 of a pair"
+    {_REMIT}
+    pairs:
+      - {{column1: G6002, column2: G6001, modifier_indicator: 0}}
+      - {{column1: "77014", column2: G6001, modifier_indicator: 1}}
+      - {{column1: "77412", column2: G6017, modifier_indicator: 9}}
+      - {{column1: G6017, column2: "77014", modifier_indicator: 1, rationale: test}}
+      - {{column1: "77470", column2: "77470", modifier_indicator: 1}}
 """
 
 _VARIANT_OVERLAY = f"""\
@@ -327,6 +393,24 @@ def test_engine_matches_reference_on_a_large_sample(engine: claimedit.Engine) ->
         fired |= {r for line in engine.evaluate(claim).lines for r in line.rule_ids}
     # The sample is only worth something if it meets every edit of the pack.
     assert fired == {item.edit.id for item in engine.pack.edits}
+
+
+def test_engine_matches_reference_on_composed_packs(variant: claimedit.Engine) -> None:
+    """The variant pack and the packaged ncci-radonc pack loaded together: every pack's edits
+    fire on every line, reasons sorted by rule id across packs, each pack's codes, dates and
+    overlays its own."""
+    composed = claimedit.load_engine([variant.pack.root, "ncci-radonc"])
+    reference = Reference(composed)
+    world = universe(composed, _VARIANT_STATES)
+    rng = random.Random(2024)
+    fired: set[str] = set()
+    for number in range(SAMPLE // 2):
+        claim = random_claim(rng, world, number)
+        claim["payer"] = "medicare" if number % 2 else claim["payer"]
+        _compare(composed, reference, claim)
+        fired |= {r for line in composed.evaluate(claim).lines for r in line.rule_ids}
+    assert {"NCCI-PTP-PRACTITIONER", "NCCI-PTP-HOSPITAL", "VAR-PTP-TABLE"} <= fired
+    assert any(rule.startswith("NCCI-MUE-") for rule in fired)
 
 
 def test_engine_matches_reference_on_the_variant_pack(variant: claimedit.Engine) -> None:

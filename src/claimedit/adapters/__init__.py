@@ -125,8 +125,14 @@ def located(
     parsed = parse_claim(data, source=source, record=record)
     if not isinstance(parsed, ClaimError):
         return data
-    issues = tuple(FieldIssue(_place(issue.field, places), issue.reason) for issue in parsed.issues)
-    return parsed._replace(issues=issues)
+    return relocated(parsed, places)
+
+
+def relocated(error: ClaimError, places: Mapping[str, str]) -> ClaimError:
+    """``error`` with each field path replaced by its place in the source format (see
+    :func:`located`)."""
+    issues = tuple(FieldIssue(_place(issue.field, places), issue.reason) for issue in error.issues)
+    return error._replace(issues=issues)
 
 
 def _place(field: str, places: Mapping[str, str]) -> str:

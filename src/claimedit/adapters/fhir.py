@@ -31,8 +31,9 @@ names an entry of the same Bundle (its ``fullUrl`` or ``Type/id``).
 Writing: :func:`claim_response` turns a :class:`~claimedit.results.ClaimResult` into a
 ClaimResponse with one ``item`` per line (``itemSequence`` = the line id) whose adjudications are
 the line's decision (category system :data:`DECISION_SYSTEM`) and one adjudication per reason:
-category = the X12 group code, reason = CARC, RARCs and the rule id as codings, the message as
-text.
+category = the X12 group code, reason = the CARC (one coding: a CodeableConcept's codings are
+one concept in several systems) with the message as text, and as extensions the rule id
+(:data:`RULE_EXTENSION`) and each RARC (:data:`RARC_EXTENSION`).
 
 Example:
     >>> import claimedit, json
@@ -65,14 +66,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
 from claimedit.adapters import MissingExtraError, PayerMap, error_record, located
-from claimedit.claims import Claim, Payer
+from claimedit.claims import Claim, ClaimType, Payer
 from claimedit.inputs import Record
 from claimedit.results import ClaimError, ClaimResult, FieldIssue, LineResult
 
@@ -94,7 +95,9 @@ __all__ = [
     "HCPCS_SYSTEM",
     "PAYER_TYPES",
     "PROCEDURE_SYSTEMS",
+    "RARC_EXTENSION",
     "RARC_SYSTEM",
+    "RULE_EXTENSION",
     "RULE_SYSTEM",
     "SOPT_SYSTEM",
     "claim_response",
@@ -118,6 +121,12 @@ DECISION_SYSTEM = "urn:claimedit:decision"
 """claimedit's line decision: ``allow``, ``bundle`` or ``deny``."""
 RULE_SYSTEM = "urn:claimedit:rule"
 """The id of the rule-pack edit that fired; ``Coding.version`` carries the pack and version."""
+RULE_EXTENSION = "urn:claimedit:extension:rule"
+"""Extension on a ClaimResponse adjudication: the edit that fired (a :data:`RULE_SYSTEM`
+coding)."""
+RARC_EXTENSION = "urn:claimedit:extension:remark"
+"""Extension on a ClaimResponse adjudication: one remittance advice remark code (a
+:data:`RARC_SYSTEM` coding), as many as the reason has."""
 _CLAIM_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/claim-type"
 _DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
@@ -203,8 +212,17 @@ def read_fhir(
     except json.JSONDecodeError:
         single = None
     if isinstance(single, dict):
-        # NDJSON (FHIR bulk data): the first non-blank line is a whole resource.
-        for number, text in enumerate([*head, *iterator], start=1):
+        # The first non-blank line is a whole resource: NDJSON (FHIR bulk data), or one
+        # minified document, whose Bundle entries are then numbered as in a pretty one.
+        rest: list[str] = []
+        for text in iterator:
+            rest.append(text)
+            if text.strip():
+                break
+        if not any(text.strip() for text in rest):
+            yield from _document(single, source, None, options)
+            return
+        for number, text in enumerate([*head, *rest, *iterator], start=1):
             if not text.strip():
                 continue
             try:
@@ -260,7 +278,7 @@ def _document(document: Any, source: str, line: int | None, options: _Options) -
     kind = document.get("resourceType") if isinstance(document, dict) else None
     if kind == "Claim":
         number = line or 1
-        yield Record(source, number, _claim(document, source, number, "Claim", {}, options))
+        yield Record(source, number, *_claim(document, source, number, "Claim", {}, options))
         return
     if kind != "Bundle":
         yield error_record(source, line or 1, "resourceType",
@@ -268,6 +286,10 @@ def _document(document: Any, source: str, line: int | None, options: _Options) -
                      "missing: expected a Claim or a Bundle of Claims")
         return
     entries = document.get("entry") or []
+    if not isinstance(entries, list):
+        yield error_record(source, line or 1, "Bundle.entry",
+                           f"a {type(entries).__name__}, not a list of entries")
+        return
     index: dict[str, Any] = {}
     for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -286,7 +308,7 @@ def _document(document: Any, source: str, line: int | None, options: _Options) -
         # In an NDJSON file of Bundles the line number is the record; else the entry number.
         number = line or position + 1
         prefix = f"Bundle.entry[{position}].resource"
-        yield Record(source, number, _claim(resource, source, number, prefix, index, options))
+        yield Record(source, number, *_claim(resource, source, number, prefix, index, options))
     if not found:
         yield error_record(source, line or 1, "Bundle.entry", "the Bundle holds no Claim resource")
 
@@ -301,66 +323,80 @@ def _fhir_path(prefix: str, loc: Sequence[int | str]) -> str:
 def _claim(
     raw: dict[str, Any], source: str, number: int, prefix: str, index: Mapping[str, Any],
     options: _Options,
-) -> dict[str, Any] | ClaimError:
+) -> tuple[dict[str, Any] | ClaimError, tuple[FieldIssue, ...]]:
+    """One Claim: its claimedit claim dict (or error), and the notes on items not evaluated."""
     raw_id = raw.get("id")
     claim_id = raw_id if isinstance(raw_id, str) else None
+    unknown = _unknown_contained(raw, prefix)
+    if unknown:
+        return ClaimError(source, number, claim_id, tuple(unknown)), ()
     try:
         claim = FhirClaim.model_validate(raw)
     except ValidationError as exc:
         return ClaimError(source, number, claim_id, tuple(
             FieldIssue(_fhir_path(prefix, item["loc"]), item["msg"].removeprefix("Value error, "))
             for item in exc.errors(include_url=False)
-        ))
+        )), ()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # fhir.resources raises these for shapes its validators do not expect.
+        return ClaimError(source, number, claim_id, (FieldIssue(
+            prefix, f"not a Claim the FHIR R4B models can read ({type(exc).__name__})"),)), ()
     if claim_id is None and claim.identifier:
         claim_id = claim.identifier[0].value
     if claim_id is None:
         return ClaimError(source, number, None, (FieldIssue(
-            f"{prefix}.id", "the Claim has neither an id nor an identifier value"),))
+            f"{prefix}.id", "the Claim has neither an id nor an identifier value"),)), ()
     if not claim.item:
         return ClaimError(source, number, claim_id, (FieldIssue(
-            f"{prefix}.item", "the Claim has no items: there is no line to evaluate"),))
+            f"{prefix}.item", "the Claim has no items: there is no line to evaluate"),)), ()
 
     contained = {f"#{r.id}": r for r in claim.contained or () if getattr(r, "id", None)}
     issues: list[FieldIssue] = []
+    notes: list[FieldIssue] = []
     places: dict[str, str] = {"claim_id": f"{prefix}.id"}
     payer, payer_place = _payer(claim, prefix, contained, index, options, issues)
     places["payer"] = payer_place
     state, state_place = _state(claim, prefix, contained, index)
     places["state"] = state_place
+    data: dict[str, Any] = {"claim_id": claim_id, "payer": payer, "state": state}
+    _claim_fields(claim, prefix, contained, index, data, places, issues)
 
-    lines = []
+    lines: list[dict[str, Any]] = []
     for position, item in enumerate(claim.item):
         at = f"{prefix}.item[{position}]"
-        line: dict[str, Any] = {"line_id": str(item.sequence)}
-        places[f"lines.{position}"] = at
-        places[f"lines.{position}.line_id"] = f"{at}.sequence"
         code = _procedure(item.productOrService, options.procedure_systems)
         if code is None:
-            issues.append(FieldIssue(f"{at}.productOrService",
-                                     "no CPT or HCPCS coding (systems: "
-                                     f"{', '.join(options.procedure_systems)})"))
-        else:
-            line["code"] = code
-        places[f"lines.{position}.code"] = f"{at}.productOrService"
+            # A drug, a supply, a revenue code: not this engine's business. The item is left
+            # out and the claim says so; its other items are decided.
+            notes.append(FieldIssue(f"{at}.productOrService",
+                                    "no CPT or HCPCS coding (systems: "
+                                    f"{', '.join(options.procedure_systems)}): the item is not "
+                                    "evaluated", "not_evaluated"))
+            continue
+        k = len(lines)
+        line: dict[str, Any] = {"line_id": str(item.sequence), "code": code}
+        places[f"lines.{k}"] = at
+        places[f"lines.{k}.line_id"] = f"{at}.sequence"
+        places[f"lines.{k}.code"] = f"{at}.productOrService"
         modifiers = []
-        for k, concept in enumerate(item.modifier or ()):
+        for m, concept in enumerate(item.modifier or ()):
             modifier = _procedure(concept, options.procedure_systems)
             if modifier is None:
-                issues.append(FieldIssue(f"{at}.modifier[{k}]", "no CPT or HCPCS modifier coding"))
+                issues.append(FieldIssue(f"{at}.modifier[{m}]", "no CPT or HCPCS modifier coding"))
             else:
                 modifiers.append(modifier)
         if modifiers:
             line["modifiers"] = modifiers
-        places[f"lines.{position}.modifiers"] = f"{at}.modifier"
+        places[f"lines.{k}.modifiers"] = f"{at}.modifier"
         if item.servicedDate is not None:
             day: Any = item.servicedDate
-            places[f"lines.{position}.date_of_service"] = f"{at}.servicedDate"
+            places[f"lines.{k}.date_of_service"] = f"{at}.servicedDate"
         elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
             day = item.servicedPeriod.start
-            places[f"lines.{position}.date_of_service"] = f"{at}.servicedPeriod.start"
+            places[f"lines.{k}.date_of_service"] = f"{at}.servicedPeriod.start"
         elif claim.billablePeriod is not None and claim.billablePeriod.start is not None:
             day = claim.billablePeriod.start
-            places[f"lines.{position}.date_of_service"] = f"{prefix}.billablePeriod.start"
+            places[f"lines.{k}.date_of_service"] = f"{prefix}.billablePeriod.start"
         else:
             day = None
             issues.append(FieldIssue(f"{at}.servicedDate",
@@ -370,12 +406,111 @@ def _claim(
             line["date_of_service"] = _iso_day(day)
         if item.quantity is not None and item.quantity.value is not None:
             line["units"] = _whole(item.quantity.value)
-            places[f"lines.{position}.units"] = f"{at}.quantity.value"
+            places[f"lines.{k}.units"] = f"{at}.quantity.value"
+        charge, places[f"lines.{k}.charge"] = _charge(item, at)
+        if charge is not None:
+            line["charge"] = charge
         lines.append(line)
+    if not lines:
+        issues.append(FieldIssue(f"{prefix}.item", "no item with a CPT or HCPCS code"))
+        issues += notes
     if issues:
-        return ClaimError(source, number, claim_id, tuple(issues))
-    data = {"claim_id": claim_id, "payer": payer, "state": state, "lines": lines}
-    return located(data, places, source, number)
+        return ClaimError(source, number, claim_id, tuple(issues)), tuple(notes)
+    data["lines"] = lines
+    return located(data, places, source, number), tuple(notes)
+
+
+def _unknown_contained(raw: dict[str, Any], prefix: str) -> list[FieldIssue]:
+    """Contained resources the R4B models do not know (fhir.resources raises KeyError on them)."""
+    contained = raw.get("contained")
+    if not isinstance(contained, list):
+        return []
+    issues = []
+    for k, resource in enumerate(contained):
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        try:
+            known = isinstance(kind, str) and get_fhir_model_class(kind) is not None
+        except (KeyError, ValueError):
+            known = False
+        if not known:
+            shown = repr(kind[:40]) if isinstance(kind, str) else "no resourceType"
+            issues.append(FieldIssue(f"{prefix}.contained[{k}].resourceType",
+                                     f"{shown} is not a FHIR R4 resource type"))
+    return issues
+
+
+_NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+_MEMBER_TYPES = ("MB", "SN")  # identifier types: member number, subscriber number (v2-0203)
+_CLAIM_TYPES = {"professional": ClaimType.PROFESSIONAL, "institutional": ClaimType.INSTITUTIONAL}
+
+
+def _claim_fields(claim: FhirClaim, prefix: str, contained: Mapping[str, Any],
+                  index: Mapping[str, Any], data: dict[str, Any], places: dict[str, str],
+                  issues: list[FieldIssue]) -> None:
+    """claim_type, patient_id, provider_id and frequency_code, where the Claim says them."""
+    codes = [c.code for c in (claim.type.coding or ()) if c.system in (_CLAIM_TYPE_SYSTEM, None)]
+    kind = next((_CLAIM_TYPES[code] for code in codes if code in _CLAIM_TYPES), None)
+    if kind is not None:
+        data["claim_type"] = kind.value
+    elif codes:
+        issues.append(FieldIssue(f"{prefix}.type", f"claim type {codes[0]!r}: claimedit judges "
+                                                   "professional and institutional claims"))
+    places["claim_type"] = f"{prefix}.type"
+
+    patient = _resolve(claim.patient, contained, index, "Patient")
+    member = None
+    if patient is not None:
+        identifiers = list(patient.identifier or ())
+        typed = [i for i in identifiers if i.type is not None and any(
+            c.code in _MEMBER_TYPES for c in i.type.coding or ())]
+        member = next((i.value for i in typed + identifiers if i.value), None)
+    if member is None and claim.patient is not None:
+        reference = claim.patient
+        member = (reference.identifier.value if reference.identifier is not None
+                  else None) or reference.reference
+    if member:
+        data["patient_id"] = str(member)
+        places["patient_id"] = f"{prefix}.patient"
+
+    npi = None
+    for field, kinds in (("provider", ("Practitioner", "Organization", "PractitionerRole")),):
+        reference = getattr(claim, field)
+        if reference is not None and reference.identifier is not None \
+                and reference.identifier.system == _NPI_SYSTEM:
+            npi = reference.identifier.value
+        for kind_name in kinds:
+            if npi:
+                break
+            resource = _resolve(reference, contained, index, kind_name)
+            for identifier in getattr(resource, "identifier", None) or ():
+                if identifier.system == _NPI_SYSTEM and identifier.value:
+                    npi = identifier.value
+                    break
+    if npi:
+        data["provider_id"] = str(npi)
+        places["provider_id"] = f"{prefix}.provider"
+
+    # Claim frequency (X12 CLM05-3): a cancelled claim voids (8), one that names the claim it
+    # replaces (related.relationship "prior") is a replacement (7); else an original (1).
+    if claim.status == "cancelled":
+        data["frequency_code"] = "8"
+    elif any(r.relationship is not None and any(c.code == "prior"
+                                                for c in r.relationship.coding or ())
+             for r in claim.related or ()):
+        data["frequency_code"] = "7"
+
+
+def _charge(item: Any, at: str) -> tuple[str | None, str]:
+    """The item's charge: ``net``, else ``unitPrice`` x ``quantity`` (to the cent)."""
+    if item.net is not None and item.net.value is not None:
+        return str(item.net.value), f"{at}.net.value"
+    if item.unitPrice is not None and item.unitPrice.value is not None:
+        quantity = item.quantity.value if item.quantity is not None and \
+            item.quantity.value is not None else Decimal(1)
+        amount = (Decimal(item.unitPrice.value) * Decimal(quantity)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP)  # half a cent up, as money is rounded
+        return str(amount), f"{at}.unitPrice.value"
+    return None, f"{at}.net"
 
 
 def _iso_day(value: Any) -> str:
@@ -500,8 +635,9 @@ def claim_response(
         >>> response = claim_response(result, created=dt.date(2025, 6, 3))
         >>> response.request.reference, response.item[0].itemSequence
         ('Claim/C1', 1)
-        >>> [c.code for c in response.item[0].adjudication[1].reason.coding]
-        ['96', 'N56', 'IGRT-MEDICARE-77387']
+        >>> denial = response.item[0].adjudication[1]
+        >>> [c.code for c in denial.reason.coding], [e.valueCoding.code for e in denial.extension]
+        (['96'], ['IGRT-MEDICARE-77387', 'N56'])
     """
     if claim is not None and not isinstance(claim, FhirClaim):
         claim = FhirClaim.model_validate(dict(claim))
@@ -529,25 +665,37 @@ def claim_response(
                        + ", ".join(f"{n} {decision}" for decision, n in counts.items()),
         "item": [_item(line, position, result) for position, line in enumerate(result.lines, 1)],
     }
+    if result.notes:  # items left out of the claim (no CPT/HCPCS code): said, not hidden
+        data["processNote"] = [{"number": k, "type": "display", "text": f"{n.field}: {n.reason}"}
+                               for k, n in enumerate(result.notes, 1)]
     return ClaimResponse.model_validate(data)
 
 
 def _item(line: LineResult, position: int, result: ClaimResult) -> dict[str, Any]:
-    # itemSequence must point at Claim.item.sequence; claimedit line ids from FHIR and X12 are
-    # those numbers, and other sources fall back on the line's position.
-    sequence = int(line.line_id) if line.line_id and line.line_id.isdigit() else position
+    # itemSequence must point at Claim.item.sequence (a positive integer): claimedit line ids
+    # from FHIR and X12 are those numbers; any other line id falls back on the line's position.
+    line_id = line.line_id or ""
+    sequence = int(line_id) if line_id.isdigit() and 0 < int(line_id) < 2**31 else position
     version = f"{result.provenance.pack} {result.provenance.version}"
     adjudication: list[dict[str, Any]] = [
         {"category": {"coding": [{"system": DECISION_SYSTEM, "code": line.decision.value}]}}
     ]
     for reason in line.reasons:
-        codings = [{"system": CARC_SYSTEM, "code": reason.carc}]
-        codings += [{"system": RARC_SYSTEM, "code": rarc} for rarc in reason.rarcs]
-        codings.append({"system": RULE_SYSTEM, "version": version, "code": reason.rule_id})
+        # A CodeableConcept's codings are one concept in several code systems, so the reason is
+        # the CARC alone; the remark codes and the edit that fired ride on the same adjudication
+        # as extensions (each its own meaning).
+        extensions = [{"url": RULE_EXTENSION,
+                       "valueCoding": {"system": RULE_SYSTEM, "version": version,
+                                       "code": reason.rule_id}}]
+        extensions += [{"url": RARC_EXTENSION,
+                        "valueCoding": {"system": RARC_SYSTEM, "code": rarc}}
+                       for rarc in reason.rarcs]
         adjudication.append({
+            "extension": extensions,
             "category": {"coding": [{"system": GROUP_CODE_SYSTEM, "code": reason.group_code}],
                          "text": reason.decision.value},
-            "reason": {"coding": codings, "text": reason.message},
+            "reason": {"coding": [{"system": CARC_SYSTEM, "code": reason.carc}],
+                       "text": reason.message},
         })
     return {"itemSequence": sequence, "adjudication": adjudication}
 

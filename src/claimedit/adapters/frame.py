@@ -52,7 +52,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from claimedit.adapters import MissingExtraError
 from claimedit.engine import Engine
@@ -91,8 +91,15 @@ _OPTIONAL = ("state", "line_id", "modifiers", "units",
 ArrowData = TypeVar("ArrowData", "pa.Table", "pa.RecordBatch")
 
 
-def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
+def evaluate_frame(
+    engine: Engine, frame: pd.DataFrame, *, dtypes: Literal["object", "arrow"] = "object",
+) -> pd.DataFrame:
     """Evaluate a pandas DataFrame of claim lines; returns a copy with the result columns.
+
+    ``dtypes="object"`` (the default) gives Python objects in the result columns (lists stay
+    lists, nulls are None); ``dtypes="arrow"`` gives pandas Arrow-backed columns typed as
+    :data:`RESULT_COLUMNS` (nulls are ``pd.NA``), which is what Dask needs to write Parquet:
+    the Dask recipe in ``docs/interoperability.md`` uses it.
 
     Raises ``ValueError`` when a required column is missing (a mistake in the call, not in the
     data); a row whose claim is invalid gets an ``error`` instead.
@@ -104,7 +111,11 @@ def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
         ...     "date_of_service": ["2025-06-02"]}))
         >>> out.loc[0, "error"]
         "payer: 'tricare': Input should be 'medicare', 'medicaid' or 'commercial'"
+        >>> str(evaluate_frame(claimedit.load_engine(), out, dtypes="arrow")["rule_ids"].dtype)
+        'list<item: string>[pyarrow]'
     """
+    if dtypes not in ("object", "arrow"):
+        raise ValueError(f"dtypes must be 'object' or 'arrow', not {dtypes!r}")
     names = _columns(frame.columns)
     columns = {
         key: frame[name].astype(object).where(frame[name].notna(), None).tolist()
@@ -113,8 +124,12 @@ def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
     results = _evaluate(engine, columns, len(frame))
     out = frame.drop(columns=[c for c in frame.columns if c in RESULT_COLUMNS])
     for name, values in results.items():
-        # Python objects, as Arrow's to_pylist would give: lists stay lists, nulls stay None.
-        out[name] = pd.Series(values, index=frame.index, dtype=object)
+        if dtypes == "arrow":
+            array = pd.arrays.ArrowExtensionArray(pa.array(values, type=RESULT_COLUMNS[name]))
+            out[name] = pd.Series(array, index=frame.index)
+        else:
+            # Python objects, as Arrow's to_pylist would give: lists stay lists, nulls None.
+            out[name] = pd.Series(values, index=frame.index, dtype=object)
     return out
 
 

@@ -24,7 +24,9 @@ from claimedit.edits import (
     line,
     mue_table_file,
     procedure_to_procedure,
+    ptp_table,
     ptp_table_file,
+    unit_limit,
 )
 from claimedit.edits._check import (
     Check,
@@ -41,7 +43,9 @@ from claimedit.edits.component_modifier import ComponentModifierEdit
 from claimedit.edits.line import LineEdit
 from claimedit.edits.mue_table_file import MueTableFileEdit
 from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
+from claimedit.edits.ptp_table import PtpTableEdit
 from claimedit.edits.ptp_table_file import PtpTableFileEdit
+from claimedit.edits.unit_limit import UnitLimitEdit
 
 __all__ = [
     "CODE_SET_KEYS",
@@ -59,8 +63,10 @@ __all__ = [
     "LineEdit",
     "MueTableFileEdit",
     "ProcedureToProcedureEdit",
+    "PtpTableEdit",
     "PtpTableFileEdit",
     "TableCheck",
+    "UnitLimitEdit",
     "components_billed",
 ]
 
@@ -71,6 +77,8 @@ KINDS: dict[str, Kind] = {
         component_modifier.KIND,
         line.KIND,
         procedure_to_procedure.KIND,
+        ptp_table.KIND,
+        unit_limit.KIND,
         ptp_table_file.KIND,
         mue_table_file.KIND,
     )
@@ -81,7 +89,7 @@ KINDS: dict[str, Kind] = {
 # needs a static type); a test checks it lists exactly the models of KINDS.
 Edit = Annotated[
     CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit
-    | PtpTableFileEdit | MueTableFileEdit,
+    | PtpTableEdit | UnitLimitEdit | PtpTableFileEdit | MueTableFileEdit,
     Field(discriminator="kind"),
 ]
 

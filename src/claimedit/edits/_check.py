@@ -87,7 +87,8 @@ class Check(NamedTuple):
     fires: Callable[[Facts], bool]
     """The kind's predicate, bound to this edit's data."""
     reads: frozenset[Fact]
-    """The kind's declaration: the facts ``fires`` reads."""
+    """The facts ``fires`` reads: the kind's declaration, or part of it (a unit limit of
+    indicator 1 reads the line's units only)."""
     modifiers: frozenset[str] = frozenset()
     """With ``Fact.MODIFIERS``: the modifiers ``fires`` tests."""
     day_codes: frozenset[str] = frozenset()
@@ -119,6 +120,9 @@ class Kind(NamedTuple):
     code_sets: tuple[str, ...]
     """The keys of the kind's model that are code sets: the loader checks every code and
     category they name against the pack's code table."""
+    code_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Keys holding a table of rows, with the columns of each row that are codes (e.g.
+    ``("pairs", ("column1", "column2"))``): the loader checks those codes too."""
     table: TableCompile | None = None
     """For a table-backed kind: builds its :data:`TableCheck` once per edit (``compile`` then
     yields nothing)."""

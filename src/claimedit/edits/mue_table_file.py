@@ -142,4 +142,4 @@ def compile_table(item: SourcedEdit) -> TableCheck:
     return MueTableFileCheck(item)
 
 
-KIND = Kind("mue_table_file", MueTableFileEdit, _no_codes, READS, (), compile_table)
+KIND = Kind("mue_table_file", MueTableFileEdit, _no_codes, READS, (), table=compile_table)

@@ -154,4 +154,4 @@ def compile_table(item: SourcedEdit) -> TableCheck:
     return PtpTableFileCheck(item)
 
 
-KIND = Kind("ptp_table_file", PtpTableFileEdit, _no_codes, READS, (), compile_table)
+KIND = Kind("ptp_table_file", PtpTableFileEdit, _no_codes, READS, (), table=compile_table)

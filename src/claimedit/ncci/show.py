@@ -6,11 +6,10 @@ Example:
     >>> import datetime as dt, claimedit
     >>> engine = claimedit.load_engine()
     >>> day = dt.date(2025, 6, 2)
-    >>> [item.edit.id for item in engine.edits_in_force(day, payer="medicare")
-    ...  if watches(item, "77387", day, engine.pack.codes) and "77387" in item.edit.id]
+    >>> [item.edit.id for item in watching(engine, engine.edits_in_force(day, payer="medicare"),
+    ...                                      "77387", day) if "77387" in item.edit.id]
     ['IGRT-MEDICARE-77387']
-    >>> [item.edit.id for item in engine.edits_in_force(day, payer="medicare")
-    ...  if watches(item, "99213", day, engine.pack.codes)]
+    >>> watching(engine, engine.edits_in_force(day, payer="medicare"), "99213", day)
     []
 """
 
@@ -18,19 +17,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimedit.edits import KINDS, CodeTable, MueTableFileEdit, PtpTableFileEdit
 from claimedit.edits._schema import CodeEntry, CodeSet
 from claimedit.ncci.table import MueTable, PtpTable
-from claimedit.pack import SourcedEdit
+from claimedit.pack import RulePack, SourcedEdit
 
-__all__ = ["table_rows", "watches"]
+if TYPE_CHECKING:
+    from claimedit.engine import Engine
+
+__all__ = ["format_row", "table_rows", "watches", "watching"]
 
 
 def watches(item: SourcedEdit, code: str, day: dt.date, codes: Iterable[CodeEntry]) -> bool:
     """Can the edit fire on a line of ``code``? Table-backed edits: when their table lists the
-    code; other kinds: when one of their code sets holds it."""
+    code; other kinds: when one of their code sets holds it (``codes``: the code table of the
+    edit's pack)."""
     edit = item.edit
     if isinstance(edit, PtpTableFileEdit | MueTableFileEdit):
         return bool(table_rows(item, code, day))
@@ -39,7 +42,23 @@ def watches(item: SourcedEdit, code: str, day: dt.date, codes: Iterable[CodeEntr
         code_set = getattr(edit, key, None)
         if isinstance(code_set, CodeSet) and code in table.expand(code_set):
             return True
+    for key, columns in KINDS[edit.kind].code_rows:
+        for row in getattr(edit, key, ()):
+            if any(getattr(row, column, None) == code for column in columns):
+                return True
     return False
+
+
+def watching(engine: Engine, edits: Iterable[SourcedEdit], code: str, day: dt.date
+             ) -> list[SourcedEdit]:
+    """The edits of ``edits`` that can fire on a line of ``code``, each judged against the
+    code table of its own pack."""
+    pack_of: dict[int, RulePack] = {}
+    for pack in engine.packs:
+        for item in (*pack.edits, *(edit for overlay in pack.overlays for edit in overlay.edits)):
+            pack_of[id(item)] = pack
+    return [item for item in edits
+            if watches(item, code, day, pack_of.get(id(item), engine.pack).codes)]
 
 
 def table_rows(item: SourcedEdit, code: str, day: dt.date) -> list[dict[str, Any]]:

@@ -5,8 +5,12 @@ from claimedit.pack.loader import (
     RulePack,
     SourcedEdit,
     StateOverlay,
+    check_composition,
     load_pack,
+    load_packs,
+    packaged_packs,
     packaged_rules_path,
+    resolve_pack,
 )
 
 __all__ = [
@@ -15,6 +19,10 @@ __all__ = [
     "RulePackError",
     "SourcedEdit",
     "StateOverlay",
+    "check_composition",
     "load_pack",
+    "load_packs",
+    "packaged_packs",
     "packaged_rules_path",
+    "resolve_pack",
 ]

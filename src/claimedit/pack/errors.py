@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from claimedit.limits import printable
+from claimedit.limits import MAX_QUOTED, printable
 
 __all__ = ["Problem", "RulePackError"]
 
@@ -25,8 +25,15 @@ class Problem(NamedTuple):
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        key = f" [{printable(self.key)}]" if self.key else ""
+        key = f" [{printable(_shown_key(self.key))}]" if self.key else ""
         return f"{printable(where)}{key}: {printable(self.message)}"
+
+
+def _shown_key(dotted: str) -> str:
+    """A dotted key as printed: a step too long to repeat (a key the file made up) is
+    described by its length."""
+    return ".".join(step if len(step) <= MAX_QUOTED else f"<a key of {len(step):,} characters>"
+                    for step in dotted.split("."))
 
 
 class RulePackError(Exception):

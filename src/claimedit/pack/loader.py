@@ -38,7 +38,17 @@ from claimedit.pack.models import (
 )
 from claimedit.pack.yaml_source import LineMap, load_yaml
 
-__all__ = ["RulePack", "SourcedEdit", "StateOverlay", "load_pack", "packaged_rules_path"]
+__all__ = [
+    "RulePack",
+    "SourcedEdit",
+    "StateOverlay",
+    "check_composition",
+    "load_pack",
+    "load_packs",
+    "packaged_packs",
+    "packaged_rules_path",
+    "resolve_pack",
+]
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -96,6 +106,111 @@ def packaged_rules_path() -> Path:
         return Path(str(packaged))
     # Editable installs and source checkouts: the pack lives at the top of the repository.
     return Path(__file__).resolve().parents[3] / "rules" / "igrt"
+
+
+def packaged_packs() -> dict[str, Path]:
+    """The packs shipped with the library, by name (their folder), e.g. ``igrt``,
+    ``ncci-radonc``: every folder beside the IGRT pack that holds a ``pack.yaml``.
+
+    Example:
+        >>> sorted(packaged_packs())
+        ['igrt', 'ncci-radonc']
+    """
+    root = packaged_rules_path().parent
+    return {item.name: item for item in sorted(root.iterdir())
+            if item.is_dir() and (item / "pack.yaml").is_file()}
+
+
+def resolve_pack(spec: str | Path) -> Path:
+    """A pack given by a user: a directory, else the name of a packaged pack.
+
+    Raises :class:`RulePackError` when it is neither, naming the packaged packs.
+
+    Example:
+        >>> resolve_pack("ncci-radonc").name
+        'ncci-radonc'
+    """
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    found = packaged_packs().get(str(spec))
+    if found is None:
+        names = ", ".join(packaged_packs())
+        raise RulePackError(str(spec), [Problem(str(spec), None, "", (
+            f"no such rule pack directory, and not a packaged pack ({names})"), "unknown_pack")])
+    return found
+
+
+def load_packs(
+    specs: str | Path | Iterable[str | Path] | None = None,
+    overlays: Iterable[str | Path] = (),
+) -> tuple[RulePack, ...]:
+    """Load the packs of a composition: one pack or several, each a packaged pack's name or a
+    directory; ``None`` is the packaged IGRT pack. ``overlays`` (state exceptions kept outside
+    the packs) apply to the first pack. The packs must not share a rule id
+    (:func:`check_composition`).
+
+    Raises :class:`RulePackError` listing every problem of every pack.
+
+    Example:
+        >>> [pack.meta.id for pack in load_packs(["igrt", "ncci-radonc"])]
+        ['igrt', 'ncci-radonc']
+    """
+    if specs is None:
+        paths = [packaged_rules_path()]
+    elif isinstance(specs, str | Path):
+        paths = [resolve_pack(specs)]
+    else:
+        paths = [resolve_pack(spec) for spec in specs]
+    if not paths:
+        raise RulePackError("", [Problem("", None, "", "no rule pack given", "no_pack")])
+    packs = []
+    problems: list[Problem] = []
+    for number, path in enumerate(paths):
+        try:
+            packs.append(load_pack(path, overlays if number == 0 else ()))
+        except RulePackError as exc:
+            if len(paths) == 1:
+                raise
+            # Name the pack in each problem: two packs both have a pack.yaml.
+            problems += [problem._replace(file=f"{path}/{problem.file}")
+                         for problem in exc.problems]
+    if problems:
+        raise RulePackError(", ".join(map(str, paths)), problems)
+    check_composition(packs)
+    return tuple(packs)
+
+
+def check_composition(packs: Iterable[RulePack]) -> None:
+    """Packs evaluated together must not share a pack id or a rule id: a reason names its rule
+    id alone, so two edits of one id would be two meanings of one name. Raises
+    :class:`RulePackError` naming both files of each clash."""
+    problems: list[Problem] = []
+    seen_packs: dict[str, str] = {}
+    seen_ids: dict[str, tuple[RulePack, SourcedEdit]] = {}
+    for pack in packs:
+        if pack.meta.id in seen_packs:
+            problems.append(Problem(f"{pack.root}/pack.yaml", None, "id", (
+                f"pack {pack.meta.id} is given twice (also {seen_packs[pack.meta.id]})"),
+                "duplicate_pack"))
+            continue
+        seen_packs[pack.meta.id] = pack.root
+        here: set[str] = set()
+        edits = list(pack.edits) + [item for overlay in pack.overlays for item in overlay.edits]
+        for item in edits:
+            rule_id = item.edit.id
+            if rule_id in seen_ids and rule_id not in here:
+                owner, other = seen_ids[rule_id]
+                problems.append(Problem(
+                    f"{pack.root}/{item.file}", item.line, f"{item.key}.id",
+                    f"rule id {rule_id} is also in pack {owner.meta.id}, "
+                    f"{owner.root}/{other.file}:{other.line}: rule ids must be unique across "
+                    "the packs loaded together", "duplicate_rule_id"))
+            here.add(rule_id)
+        for item in edits:
+            seen_ids.setdefault(item.edit.id, (pack, item))
+    if problems:
+        raise RulePackError(", ".join(seen_packs.values()), problems)
 
 
 class _Collector:
@@ -203,18 +318,20 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         # the same rules give the same hash wherever the payer keeps the file.
         name, hash_name = str(extra), f"states/{extra.name}"
         if hash_name in hash_names.values():
-            out.add(name, None, "", f"the pack already has an overlay {hash_name}")
+            out.add(name, None, "", f"the pack already has an overlay {hash_name}",
+                    "overlay_duplicate")
         elif not extra.is_file():
-            out.add(name, None, "", "no such overlay file")
+            out.add(name, None, "", "no such overlay file", "file_missing")
         else:
             paths[name] = extra
             hash_names[name] = hash_name
             overlay_names.append(name)
     if "pack.yaml" not in paths:
-        out.add("pack.yaml", None, "", "missing: every pack needs pack.yaml")
+        out.add("pack.yaml", None, "", "missing: every pack needs pack.yaml", "file_missing")
     edit_files = [name for name in paths if name.startswith("edits/")]  # sorted: load order
     if not edit_files:
-        out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml")
+        out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml",
+                "file_missing")
 
     parsed: dict[str, tuple[Any, LineMap]] = {}
     for name, file_path in paths.items():
@@ -225,7 +342,7 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
 
     if "codes.yaml" not in paths and _names_codes(parsed):
         out.add("codes.yaml", None, "",
-                "missing: every pack whose edits name codes needs codes.yaml")
+                "missing: every pack whose edits name codes needs codes.yaml", "file_missing")
 
     meta = None
     if "pack.yaml" in parsed:
@@ -262,7 +379,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
     ]
     states = [overlay.state for overlay in state_overlays]
     for state in sorted({state for state in states if states.count(state) > 1}):
-        out.add("states/", None, "", f"more than one overlay for state {state}")
+        out.add("states/", None, "", f"more than one overlay for state {state}",
+                "overlay_duplicate")
 
     if out.problems or meta is None:
         raise RulePackError(str(root), out.problems)
@@ -341,22 +459,24 @@ def _load_overlay(
     stem = Path(name).stem.upper()
     if overlay.state != stem:
         out.add(name, lines.locate(("state",))[0], "state",
-                f"state {overlay.state} does not match the file name {Path(name).name}")
+                f"state {overlay.state} does not match the file name {Path(name).name}",
+                "overlay_state_mismatch")
     for index, rule_id in enumerate(overlay.disable):
         if rule_id not in base_ids:
             out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
-                    f"no edit {rule_id!r} in the pack to switch off")
+                    f"no edit {quote(rule_id)} in the pack to switch off", "overlay_unknown_id")
         if any(edit.id == rule_id for edit in overlay.replace):
             out.add(name, lines.locate(("disable", index))[0], f"disable.{index}",
                     f"{rule_id} is both switched off and replaced: the replacement would never "
-                    "apply; keep one")
+                    "apply; keep one", "overlay_conflict")
     for section, must_exist in (("replace", True), ("add", False)):
         for index, edit in enumerate(getattr(overlay, section)):
             if (edit.id in base_ids) != must_exist:
                 why = "no edit with this id in the pack to replace" if must_exist else \
                     "the pack has an edit with this id: list it under replace"
                 out.add(name, lines.locate((section, index, "id"))[0], f"{section}.{index}.id",
-                        f"{edit.id}: {why}")
+                        f"{edit.id}: {why}",
+                        "overlay_unknown_id" if must_exist else "overlay_conflict")
     source = f"state:{overlay.state}"
     replace, add = (
         _resolve(out, name, lines, section, list(enumerate(getattr(overlay, section))),
@@ -433,7 +553,8 @@ def _resolve(
         effective = edit.effective or default
         if not effective.within(default):
             out.add(name, lines.locate((key, index, "effective"))[0], f"{key}.{index}.effective",
-                    f"edit {edit.id} is in force {effective}, outside its file's {default}")
+                    f"edit {edit.id} is in force {effective}, outside its file's {default}",
+                    "outside_revision")
         resolved.append(SourcedEdit(edit, effective, source, name, line, f"{key}.{index}"))
     return resolved
 
@@ -481,6 +602,17 @@ def _check_references(
                     out.add(name, found, dotted,
                             f"unknown category {quote(category)}: no code in codes.yaml has it",
                             "unknown_category")
+        # Tables of rows (a PTP table's pairs): the columns the kind declares are codes.
+        for rows_key, columns in () if kind is None else kind.code_rows:
+            rows = item.get(rows_key) if isinstance(item, dict) else None
+            for row_index, row in enumerate(rows if isinstance(rows, list) else []):
+                for column in columns:
+                    code = row.get(column) if isinstance(row, dict) else None
+                    if isinstance(code, str) and code.strip().upper() not in table.codes:
+                        found, dotted = lines.locate((key, index, rows_key, row_index, column))
+                        out.add(name, found, dotted,
+                                f"unknown code {_code(code.strip().upper())}: not in codes.yaml",
+                                "unknown_code")
 
 
 def _code(code: str) -> str:

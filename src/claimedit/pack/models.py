@@ -22,6 +22,8 @@ from claimedit.edits import (
     Edit,
     LineEdit,
     ProcedureToProcedureEdit,
+    PtpTableEdit,
+    UnitLimitEdit,
 )
 from claimedit.edits._schema import (
     ALWAYS,
@@ -50,8 +52,10 @@ __all__ = [
     "LineEdit",
     "PackFile",
     "ProcedureToProcedureEdit",
+    "PtpTableEdit",
     "RevisionInfo",
     "StateOverlayFile",
+    "UnitLimitEdit",
 ]
 
 
