@@ -4,6 +4,7 @@ imported from synthetic tables in the CMS layouts with rows planted as CMS descr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -24,7 +25,6 @@ from claimedit.ncci.synthetic import (
     write_ptp_files,
 )
 from claimedit.ncci.table import MueLimit, PairRow
-from claimedit.pack import packaged_rules_path
 
 D = dt.date
 PLANTED = [
@@ -196,22 +196,32 @@ def test_broken_table_edit_is_a_load_error(pack: Path, tmp_path: Path, change: d
     assert message in problem.message
 
 
-def test_a_pack_of_codes_and_tables_merges_the_reasons(pack: Path, tmp_path: Path) -> None:
-    """IGRT edits and table edits in one pack: every edit fires, the line takes the most severe
-    decision, the reasons come sorted by rule id."""
-    both = tmp_path / "both"
-    shutil.copytree(packaged_rules_path(), both, ignore=shutil.ignore_patterns("tests"))
-    shutil.copytree(pack / "tables", both / "tables")
-    shutil.copy(next((pack / "edits").iterdir()), both / "edits" / "ncci.yaml")
-    engine = load_engine(both)
+def test_composed_with_igrt(pack: Path) -> None:
+    """load_engine(["igrt", DIR]): every pack's edits fire, the line takes the most severe
+    decision, the reasons come sorted by rule id, the provenance names both packs."""
+    engine = load_engine(["igrt", str(pack)])
+    assert [p.pack for p in engine.provenance.packs] == ["igrt", "ncci-practitioner"]
     claim = _claim(("77385",), ("G6002", ["TC"]), ("G6001", ["TC"]), day="2025-03-03")
     line = engine.evaluate(claim).lines[2]
     assert line.rule_ids == tuple(sorted(line.rule_ids))
     assert "NCCI-PTP-PRACTITIONER-MEDICARE" in line.rule_ids
     assert any(rule.startswith("IGRT-") for rule in line.rule_ids)
     assert line.decision.value == "deny"
-    igrt_alone = load_engine().evaluate({**claim, "payer": "commercial"}).lines[2]
-    assert engine.evaluate({**claim, "payer": "commercial"}).lines[2] == igrt_alone
+    # where the tables do not apply (commercial), the composition decides as IGRT alone
+    commercial = {**claim, "payer": "commercial"}
+    assert [(x.decision, x.reasons) for x in engine.evaluate(commercial).lines] == [
+        (x.decision, x.reasons) for x in load_engine().evaluate(commercial).lines]
+
+
+def test_check_with_repeated_rules(pack: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps(_claim(("G6002",), ("G6001", [], 3))) + "\n")
+    assert main(["check", str(claims), "--format", "jsonl", "--rules", "igrt",
+                 "--rules", str(pack)]) == 0
+    lines = json.loads(capsys.readouterr().out)["lines"]
+    assert [reason["rule_id"] for reason in lines[1]["reasons"]] == [
+        "NCCI-MUE-PRACTITIONER-MEDICARE", "NCCI-PTP-PRACTITIONER-MEDICARE"]
 
 
 def test_rules_show_code_lists_the_pairs_in_force(pack: Path,
