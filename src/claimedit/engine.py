@@ -400,20 +400,23 @@ class Engine:
             if table_checks:
                 # Table-backed checks see every line of their scope: the day's distinct codes
                 # and the code's units that day, gathered once per claim.
-                if distinct is None:
-                    distinct = _distinct_day_codes(lines)
-                    if several and units_by_day is None:
-                        units_by_day = _day_units(lines)
                 units = line.units
-                day_units = units_by_day[day, code] if units_by_day is not None else units
-                day_codes_all = distinct[day]
+                if several:
+                    if distinct is None:
+                        distinct, units_by_day = _day_codes_and_units(lines)
+                    day_units = units_by_day[day, code]  # type: ignore[index]
+                    day_codes_all = distinct[day]
+                else:
+                    day_units = units
+                    day_codes_all = frozenset((code,))
                 for table_check in table_checks:
                     fired = table_check(code, line.modifiers, day_number, day_codes_all, units,
                                         day_units)
                     if fired:
                         extra += fired
                 if rules is None:
-                    decision, reasons = _merge(allow, no_reasons, extra)
+                    decision, reasons = _merge(allow, no_reasons, extra) if extra else (
+                        allow, no_reasons)
                     results.append(make_line((
                         line.line_id or str(position), code, line.modifiers, day, decision,
                         reasons, line.charge, True,
@@ -515,15 +518,23 @@ def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
     return tuple(context)
 
 
-def _distinct_day_codes(lines: tuple[ClaimLine, ...]) -> dict[dt.date, frozenset[str]]:
-    """The distinct codes of each date of service of a claim, in one pass."""
+def _day_codes_and_units(
+    lines: tuple[ClaimLine, ...],
+) -> tuple[dict[dt.date, frozenset[str]], dict[tuple[dt.date, str], int]]:
+    """The distinct codes of each date of service of a claim, and the units of each code on
+    each date, in one pass."""
     days: dict[dt.date, set[str]] = {}
+    units: dict[tuple[dt.date, str], int] = {}
     for line in lines:
-        codes = days.get(line.date_of_service)
+        day = line.date_of_service
+        code = line.code
+        codes = days.get(day)
         if codes is None:
-            codes = days[line.date_of_service] = set()
-        codes.add(line.code)
-    return {day: frozenset(codes) for day, codes in days.items()}
+            codes = days[day] = set()
+        codes.add(code)
+        key = (day, code)
+        units[key] = units.get(key, 0) + line.units
+    return {day: frozenset(codes) for day, codes in days.items()}, units
 
 
 def _merge(decision: Decision, reasons: tuple[Reason, ...], extra: tuple[Reason, ...]

@@ -32,7 +32,7 @@ def resolve_table(value: str, info: ValidationInfo, opener: Callable[[Path], Any
     root = context.get("pack_root")
     if root is None:
         return None
-    path = Path(root) / value
+    path = Path(root).absolute() / value  # absolute: a pickled engine may run elsewhere
     if not path.is_file():
         raise ValueError(f"no table file {value} in the pack")
     try:

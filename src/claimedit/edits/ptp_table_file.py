@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["KIND", "PtpTableFileCheck", "PtpTableFileEdit"]
 
 _REASON_CACHE = 1 << 14
+_PARTNER_LIMIT = 1 << 12
 
 
 class PtpTableFileEdit(EditBase):
@@ -105,13 +106,18 @@ class PtpTableFileCheck:
         self.bypass = frozenset(edit.bypass_modifiers)
         self._reasons: dict[int, Reason] = {}
         self._citation = str(edit.citation)
-        self._partners = self.table.partners
+        # code -> its column-1 partners: one dict look-up per line on the hot path (bounded).
+        self._partners: dict[str, frozenset[str]] = {}
 
     def __call__(self, code: str, modifiers: tuple[str, ...], day: int,
                  day_codes: frozenset[str], units: int, day_units: int) -> tuple[Reason, ...]:
         if len(day_codes) < 2:
             return ()
-        partners = self._partners(code)
+        partners = self._partners.get(code)
+        if partners is None:
+            if len(self._partners) >= _PARTNER_LIMIT:
+                self._partners.clear()
+            partners = self._partners[code] = self.table.partners(code)
         if partners.isdisjoint(day_codes):
             return ()  # the common case: nothing billed that day pairs with the code
         rows = self.table.rows
