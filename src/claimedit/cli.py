@@ -548,6 +548,8 @@ def _explain(args: argparse.Namespace) -> int:
         billed += f" x {args.units} units"
     context = f", with {' '.join(same_day)} the same day" if same_day else ""
     state = f", state {args.state.upper()}" if args.state else ""
+    if args.claim_type != "professional":  # the default goes unsaid, as in every other output
+        state += f", {args.claim_type} claim"
     print(f"{billed} on {args.date}, {Payer(args.payer).value}{state}{context}: "
           f"{result.decision.value.upper()}")
     if not result.reasons:

@@ -138,7 +138,8 @@ class LineResult(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: decision and date as text, lists for tuples, the charge as its exact
-        decimal text (``"125.00"``; a JSON number would pass through binary floating point)."""
+        decimal text in fixed notation (``"125.00"``, never ``"1E+2"``; a JSON number would pass
+        through binary floating point)."""
         return {
             "line_id": self.line_id,
             "code": self.code,
@@ -146,7 +147,7 @@ class LineResult(NamedTuple):
             "date_of_service": self.date_of_service.isoformat(),
             "decision": self.decision.value,
             "reasons": [reason.to_dict() for reason in self.reasons],
-            "charge": None if self.charge is None else str(self.charge),
+            "charge": None if self.charge is None else format(self.charge, "f"),
             "reviewed": self.reviewed,
         }
 
@@ -361,7 +362,7 @@ def _line_json(line: LineResult) -> str:
     return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
             f'{_CODE_JSON[code, modifiers]},{_DATE_JSON[day]},'
             f'{_OUTCOME_JSON[decision, reasons]},'
-            f'"charge":{"null" if charge is None else _string(str(charge))},'
+            f'"charge":{"null" if charge is None else _string(format(charge, "f"))},'
             f'"reviewed":{"true" if reviewed else "false"}}}')
 
 
