@@ -211,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
                               "(repeatable; or several separated by commas)")
     explain.add_argument("--modifier", "-m", action="append", default=[], metavar="MOD",
                          help="a modifier (repeatable; or write them after the code: G6001-26)")
+    explain.add_argument("--units", type=int, default=1, metavar="N",
+                         help="units of service on the line (unit limits read them; each "
+                              "--with line is one unit)")
     explain.add_argument("--state", metavar="ST",
                          help="two-letter state (selects state exceptions)")
     explain.add_argument("--claim-type", default="professional",
@@ -531,7 +534,8 @@ def _explain(args: argparse.Namespace) -> int:
     same_day = [code for codes in args.same_day for code in codes]
     try:
         result = engine.evaluate_line(
-            {"code": code, "modifiers": modifiers, "date_of_service": args.date},
+            {"code": code, "modifiers": modifiers, "date_of_service": args.date,
+             "units": args.units},
             payer=args.payer, same_day_codes=same_day, state=args.state,
             claim_type=args.claim_type,
         )
@@ -540,6 +544,8 @@ def _explain(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_ERROR
     billed = "-".join((result.code, *result.modifiers))
+    if args.units != 1:
+        billed += f" x {args.units} units"
     context = f", with {' '.join(same_day)} the same day" if same_day else ""
     state = f", state {args.state.upper()}" if args.state else ""
     print(f"{billed} on {args.date}, {Payer(args.payer).value}{state}{context}: "

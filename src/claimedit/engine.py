@@ -40,6 +40,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
+from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
     SEVERITY,
@@ -283,8 +284,10 @@ class Engine:
         claim type.
 
         The line goes through the same path as a claim's: it is evaluated as a claim of itself
-        and one line (one unit, no modifier) of each distinct same-day code. Its units are its
-        own; a same-day code equal to its own adds one unit to the day's count of that code.
+        and one line (one unit, no modifier) per same-day code given. Its units are its own; a
+        code given twice stands for two other lines of that code, so a date-of-service unit
+        limit counts it twice (``same_day_codes=["G6001", "G6001"]`` next to a G6001 line is 3
+        units of G6001 that day), as a claim of those lines would.
 
         Example:
             >>> import datetime as dt
@@ -495,24 +498,25 @@ class Engine:
 
 
 def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
-    """The distinct codes of ``evaluate_line``'s ``same_day_codes``, read as a claim line's
-    code is: a number is taken as its digits (as ``ClaimLine`` does), anything else must be a
-    code."""
+    """The codes of ``evaluate_line``'s ``same_day_codes``, one per other line (repeats kept:
+    they are units of that code that day), read as a claim line's code is: a number is taken as
+    its digits (as ``ClaimLine`` does), anything else must be a code."""
     if isinstance(codes, str | bytes):
         # A lone string would be read character by character: say what is wrong instead.
-        issue = FieldIssue("same_day_codes", f"{codes!r} is one value: pass a list of codes")
+        issue = FieldIssue("same_day_codes", f"{quote(codes)} is one value: pass a list of codes",
+                           "string_not_list")
         raise InvalidClaimError(ClaimError("<python>", 1, None, (issue,)))
-    context: dict[str, None] = {}
+    context: list[str] = []
     issues = []
     for position, code in enumerate(codes):
         if isinstance(code, int) and not isinstance(code, bool):
             code = str(code)
         try:
             if not isinstance(code, str):
-                raise ValueError(f"{code!r} is not a CPT or HCPCS code (a string)")
-            context[normalise_code(code)] = None
+                raise ValueError(f"{quote(code)} is not a CPT or HCPCS code (a string)")
+            context.append(normalise_code(code))
         except ValueError as exc:
-            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}"))
+            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}", "code_invalid"))
     if issues:
         raise InvalidClaimError(ClaimError("<python>", 1, None, tuple(issues)))
     return tuple(context)
