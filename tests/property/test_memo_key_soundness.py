@@ -75,7 +75,10 @@ def line_facts(draw: st.DrawFn) -> Facts:
 def test_the_packs_compile_a_check_of_every_kind() -> None:
     """Otherwise a kind no shipped pack uses would escape the property below."""
     by_id = {item.edit.id: item.edit.kind for pack in _ENGINE.packs for item in pack.edits}
-    assert {by_id[name.split(":")[0]] for name in _CHECKS} == set(KINDS)
+    # Table-backed kinds (NCCI table files) compile to no per-code check and are never
+    # memoised: the engine asks their tables about each line (tests/ncci/ checks them).
+    memoised = {name for name, kind in KINDS.items() if kind.table is None}
+    assert {by_id[name.split(":")[0]] for name in _CHECKS} == memoised
 
 
 @settings(max_examples=300)
