@@ -624,6 +624,5 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
         if code is not None:
-            rows = ncci_show.table_rows(item, code, day)
-            for row in rows:
-                print(f"      {ncci_show.format_row(row)}", file=out)
+            for line in ncci_show.describe_rows(ncci_show.table_rows(item, code, day), code):
+                print(f"      {line}", file=out)

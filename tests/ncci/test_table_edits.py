@@ -283,3 +283,17 @@ def test_engine_agrees_with_the_rows(ncci: Engine,
     assert got == _expected(lines)
     assert [line.decision.value for line in result.lines] == [
         "deny" if fired else "allow" for fired in got]
+
+
+def test_threads_share_one_engine(ncci: Engine) -> None:
+    """The tables' caches are filled from several threads at once: same answers as alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    claims = [_claim((a,), (b, mods, units)) for a in CODES for b in CODES
+              for mods, units in (([], 1), (["59"], 3))]
+    alone = [ncci.evaluate(claim) for claim in claims]
+    copy = load_engine(ncci.packs[0].root)  # fresh caches
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(copy.evaluate, claims * 3))
+    assert [(x.lines, x.provenance.content_hash) for x in shared] == [
+        (x.lines, x.provenance.content_hash) for x in alone * 3]
