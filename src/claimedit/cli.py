@@ -570,6 +570,8 @@ def _rules_check(args: argparse.Namespace) -> int:
           f"(checked by claimedit {__version__})")
     print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
           f"state overlays: {overlays}")
+    for line in ncci_show.imported_summary(pack):
+        print(f"  {line}")
     _note_checkout(pack.meta.id, str(path), args.path,
                    f"claimedit rules check {(Path('rules') / pack.meta.id).as_posix()}")
     return EXIT_OK

@@ -297,3 +297,11 @@ def test_threads_share_one_engine(ncci: Engine) -> None:
         shared = list(pool.map(copy.evaluate, claims * 3))
     assert [(x.lines, x.provenance.content_hash) for x in shared] == [
         (x.lines, x.provenance.content_hash) for x in alone * 3]
+
+
+def test_rules_check_says_what_was_imported(pack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check", str(pack)]) == 0
+    out = capsys.readouterr().out
+    assert "imported: CMS medicare NCCI practitioner tables, 2024Q3, for medicare " \
+           "(professional claims); 0 unreadable rows skipped" in out
+    assert f"PTP: {len(ROWS)} rows in tables/ptp.bin, from ccipra-v302r0-f1.zip (" in out

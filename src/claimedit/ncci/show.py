@@ -27,7 +27,8 @@ from claimedit.pack import RulePack, SourcedEdit
 if TYPE_CHECKING:
     from claimedit.engine import Engine
 
-__all__ = ["describe_rows", "format_row", "table_rows", "watches", "watching"]
+__all__ = ["describe_rows", "format_row", "imported_summary", "table_rows", "watches",
+           "watching"]
 
 
 def watches(item: SourcedEdit, code: str, day: dt.date, codes: Iterable[CodeEntry]) -> bool:
@@ -114,5 +115,28 @@ def describe_rows(rows: list[dict[str, Any]], code: str) -> list[str]:
             out.append(f"  {format_row(row)}")
         else:
             out.append(format_row(row))
+    return out
+
+
+def imported_summary(pack: RulePack) -> list[str]:
+    """What an imported pack says it was imported from (``pack.yaml``, ``imported_from``), for
+    ``rules check``; nothing for a pack written by hand.
+
+    >>> import claimedit
+    >>> imported_summary(claimedit.load_pack(claimedit.pack.packaged_rules_path()))
+    []
+    """
+    imported = pack.meta.imported_from
+    if not imported:
+        return []
+    out = [f"imported: CMS {imported.get('program', '?')} NCCI {imported.get('setting', '?')} "
+           f"tables, {imported.get('quarter', '?')}, for {', '.join(imported.get('payers', []))}"
+           f" ({imported.get('claim_type', '?')} claims); "
+           f"{imported.get('rows_skipped', 0)} unreadable rows skipped"]
+    for kind in ("ptp", "mue"):
+        table = imported.get(kind)
+        if table:
+            files = ", ".join(f"{item['name']} ({item['rows']} rows)" for item in table["files"])
+            out.append(f"{kind.upper()}: {table['rows']} rows in {table['table']}, from {files}")
     return out
 
