@@ -572,6 +572,8 @@ def _rules_check(args: argparse.Namespace) -> int:
           f"(checked by claimedit {__version__})")
     print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
           f"state overlays: {overlays}")
+    for line in ncci_show.imported_summary(pack):
+        print(f"  {line}")
     _note_checkout(pack.meta.id, str(path), args.path,
                    f"claimedit rules check {(Path('rules') / pack.meta.id).as_posix()}")
     return EXIT_OK
@@ -626,6 +628,5 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
         if code is not None:
-            rows = ncci_show.table_rows(item, code, day)
-            for row in rows:
-                print(f"      {ncci_show.format_row(row)}", file=out)
+            for line in ncci_show.describe_rows(ncci_show.table_rows(item, code, day), code):
+                print(f"      {line}", file=out)
