@@ -31,12 +31,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from claimedit.claims import Claim, parse_claim
+from claimedit._version import __version__
+from claimedit.claims import Claim, error_claim_id, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.limits import printable
-from claimedit.pack import Problem, RulePackError
-from claimedit.policy_tests import resolve_pack
-from claimedit.results import ClaimError, Decision, LineResult
+from claimedit.pack import Problem, RulePackError, resolve_pack
+from claimedit.progress import Progress, wanted
+from claimedit.results import ClaimError, Decision, FieldIssue, LineResult
 
 __all__ = [
     "EXAMPLES", "Group", "ImpactReport", "Tally", "diff_claims", "load_rules", "register",
@@ -306,6 +307,8 @@ def load_rules(specs: Sequence[str]) -> Engine:
     Example:
         >>> load_rules(["igrt"]).provenance.pack
         'igrt'
+        >>> load_rules(["igrt", "ncci-radonc"]).provenance.pack
+        'igrt+ncci-radonc'
     """
     packs = []
     overlays = []
@@ -356,6 +359,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help=f"example claim / line ids per group (default {EXAMPLES})")
     diff.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                       help="input format (default: by file extension, else by content)")
+    diff.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="a progress line on stderr (default: when stderr is a terminal)")
     if payer_map is not None:
         diff.add_argument("--payer-map", metavar="FILE", type=payer_map, default=None,
                           help="YAML: how X12 / FHIR payer information maps to payer types, as "
@@ -387,15 +392,28 @@ def _run(args: argparse.Namespace, records: Callable[..., Iterator[Any]], report
     def warn(message: str) -> None:  # empty files, duplicate claim ids: said, not counted
         print(f"warning: {printable(message)}", file=sys.stderr)
 
+    progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     for record in records(args.files, args.input_format, getattr(args, "payer_map", None), warn):
         item = record.data
-        if not isinstance(item, ClaimError):
-            item = parse_claim(item, source=record.source, record=record.number)
-        if isinstance(item, ClaimError):
-            add_error(item)
-            print(f"error: {item}", file=sys.stderr)
-            continue
-        add(item)
+        if progress is not None:
+            progress.update(record.source, invalid=isinstance(item, ClaimError))
+        try:
+            if not isinstance(item, ClaimError):
+                item = parse_claim(item, source=record.source, record=record.number)
+            if not isinstance(item, ClaimError):
+                add(item)
+                continue
+        except Exception as exc:  # (one record's failure must not end the run, as in check)
+            # The type only: an exception's arguments may hold the record's data.
+            issue = FieldIssue("", f"internal error ({type(exc).__name__}) while comparing this "
+                               f"record: a bug in claimedit {__version__}, please report it",
+                               "internal_error")
+            claim_id = item.claim_id if isinstance(item, Claim | ClaimError) else None
+            item = ClaimError(record.source, record.number, error_claim_id(claim_id), (issue,))
+        add_error(item)
+        print(f"error: {item}", file=sys.stderr)
+    if progress is not None:
+        progress.close()
     if html is not None:
         from claimedit.impact_html import write_html
 

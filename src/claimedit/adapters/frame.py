@@ -63,6 +63,7 @@ from typing import Any, Literal, TypeVar
 from claimedit.adapters import MissingExtraError
 from claimedit.engine import Engine
 from claimedit.inputs import _MODIFIER_SEPARATORS
+from claimedit.limits import quote
 from claimedit.results import ClaimError, ClaimResult, Decision
 
 try:
@@ -283,8 +284,8 @@ def _claim(
             claim[key] = columns[key][first]
             other = next((row for row in rows if columns[key][row] != claim[key]), None)
             if other is not None:
-                return (f"row {other} {key}: {columns[key][other]!r} differs from "
-                        f"{claim[key]!r} in row {first} of the same claim {claim_id}")
+                return (f"row {other} {key}: {quote(columns[key][other])} differs from "
+                        f"{quote(claim[key])} in row {first} of the same claim {claim_id}")
     lines = []
     for row in rows:
         line: dict[str, Any] = {"code": columns["code"][row],
