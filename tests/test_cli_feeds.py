@@ -141,3 +141,18 @@ def test_an_837_cut_in_half_decides_what_came_before_and_exits_1(
     assert any("cut off" in issue["reason"] for issue in errors[0]["issues"])
     assert [e["issues"][0]["field"].split()[0] for e in errors[1:]] == ["SE", "GE", "IEA"]
     assert "record 4 (claim P-1004)" in captured.err
+
+
+def test_check_reads_every_sample_837_to_a_result_or_an_error_per_claim(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    samples = sorted([*DATA.glob("*.x12"), *DATA.glob("lfh_*"), *DATA.glob("oopfactory_*")])
+    assert len(samples) == 9
+    status = main(["check", *map(str, samples), "--format", "jsonl", "--no-progress"])
+    captured = capsys.readouterr()
+    assert status == EXIT_INVALID  # the malformed fixture and the '>' sample hold bad claims
+    assert "Traceback" not in captured.err and "internal error" not in captured.err
+    printed = [json.loads(line) for line in captured.out.splitlines()]
+    named = [p["error"]["claim_id"] if "error" in p else p["claim_id"] for p in printed]
+    clms = sum(path.read_text(encoding="utf-8-sig").count("CLM*") for path in samples)
+    assert len(named) == clms and all(named)  # one record per claim, each naming its CLM01
