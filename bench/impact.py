@@ -120,16 +120,21 @@ def _time(command: list[str]) -> dict[str, Any]:
     return {"seconds": seconds, "peak_rss_mb": peak / 1e6}
 
 
-def run(lines: int, repeats: int) -> str:
+def run(lines: int, repeats: int, extra: Sequence[str] = ()) -> str:
+    """Time check and diff side by side; ``extra`` packs (e.g. ``ncci-radonc``) are evaluated
+    with the IGRT pack on both sides (and by check)."""
     cli = [sys.executable, "-m", "claimedit"]
+    rules = [arg for pack in extra for arg in ("--rules", pack)]
+    old = [arg for pack in ("igrt", *extra) for arg in ("--old", pack)]
     with tempfile.TemporaryDirectory() as folder:
         sample = Path(folder) / "claims.jsonl"
         claims, total = write_sample(sample, lines)
         new = changed_pack(Path(folder) / "igrt-changed")
+        new_args = [arg for pack in (str(new), *extra) for arg in ("--new", pack)]
         commands = {
-            "check": [*cli, "check", str(sample), "--format", "jsonl"],
-            "diff": [*cli, "diff", "--old", "igrt", "--new", str(new), str(sample),
-                     "--format", "json"],
+            "check": [*cli, "check", str(sample), "--format", "jsonl",
+                      *(["--rules", "igrt", *rules] if extra else [])],
+            "diff": [*cli, "diff", *old, *new_args, str(sample), "--format", "json"],
         }
         best: dict[str, dict[str, Any]] = {}
         for _ in range(repeats):
@@ -159,12 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing = commands.add_parser("run", help="time claimedit diff against claimedit check")
     timing.add_argument("--lines", type=int, default=1_000_000)
     timing.add_argument("--repeats", type=int, default=3)
+    timing.add_argument("--with", dest="extra", action="append", default=[], metavar="PACK",
+                        help="another pack evaluated with igrt on both sides (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "sample":
         claims, lines = write_sample(args.out, args.lines)
         print(f"{args.out}: {claims:,} claims, {lines:,} lines")
     else:
-        print(run(args.lines, args.repeats))
+        print(run(args.lines, args.repeats, args.extra))
     return 0
 
 

@@ -225,8 +225,46 @@ def test_table_output_and_broken_rules(
     (pack_copy / "codes.yaml").write_text("codes: [\n", encoding="utf-8")
     assert main(["diff", "--old", "igrt", "--new", str(new), str(EXAMPLES)]) == 2
     assert "codes.yaml" in capsys.readouterr().err
+    overlay = str(ROOT / "examples" / "states" / "XX.yaml")
+    assert main(["diff", "--old", overlay, "--new", "igrt", str(EXAMPLES)]) == 2
+    assert "name a rule pack" in capsys.readouterr().err
     assert main(["diff", "--old", "igrt", "--old", "igrt", "--new", "igrt", str(EXAMPLES)]) == 2
-    assert "name one rule pack" in capsys.readouterr().err
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_packs_evaluated_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--new repeated composes packs, as check --rules does: adding the NCCI pack bundles the
+    practitioner pair G6002 / G6001 for Medicare, a change the IGRT pack alone does not make."""
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps({"claim_id": "N1", "payer": "medicare", "lines": [
+        {"line_id": "1", "code": "G6002", "date_of_service": "2024-09-03", "charge": "90.00"},
+        {"line_id": "2", "code": "G6001", "date_of_service": "2024-09-03", "charge": "160.00"},
+    ]}) + "\n", encoding="utf-8")
+    status, report = _diff_json(capsys, "--old", "igrt", "--new", "igrt", "--new", "ncci-radonc",
+                                str(claims))
+    assert status == 0
+    assert report["new"]["pack"] == "igrt+ncci-radonc" and report["old"]["pack"] == "igrt"
+    [group] = report["groups"]
+    assert (group["from"], group["to"], group["lines"], group["charge"]) == (
+        "allow", "bundle", 1, "160.00")
+    assert group["rules_added"] and all(r.startswith("NCCI-") for r in group["rules_added"])
+    assert report["no_longer_payable"]["charge"] == "160.00"
+
+
+def test_the_money_of_opting_into_a_second_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--new igrt --new ncci-radonc: what turning the NCCI pack on changes, composed."""
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(
+        '{"claim_id": "N1", "payer": "medicare", "lines": ['
+        '{"code": "G6002", "date_of_service": "2024-09-03", "charge": "80.00"},'
+        '{"code": "G6001", "date_of_service": "2024-09-03", "charge": "120.00"}]}\n', "utf-8")
+    assert main(["diff", "--old", "igrt", "--new", "igrt", "--new", "ncci-radonc",
+                 str(claims), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["new"]["pack"] == "igrt+ncci-radonc"
+    assert "NCCI-PTP-PRACTITIONER" in json.dumps(report["groups"])
 
 
 def test_overlays_ride_along_with_the_pack(capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,3 +345,33 @@ def test_html_folds_long_lists(tmp_path: Path) -> None:
         group.add(None)
     html = _groups_table(groups)
     assert html.count("<tr>") == 201 and "30 smaller groups (30 lines)" in html
+
+
+def test_one_record_failing_does_not_end_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in check: a record whose comparison fails unexpectedly is that record's error (its
+    exception's type, never its arguments), and the other records are still compared."""
+    original = ImpactReport.add
+
+    def add(self: ImpactReport, claim: Any) -> None:
+        if claim.claim_id == "BAD":
+            raise RuntimeError("payload that must not be echoed")
+        original(self, claim)
+
+    monkeypatch.setattr(ImpactReport, "add", add)
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("\n".join(json.dumps(_claim(cid, "commercial", "1.00"))
+                                for cid in ("A", "BAD", "C")) + "\n", encoding="utf-8")
+    status = main(["diff", "--old", "igrt", "--new", "igrt", str(claims), "--format", "json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert status == 1
+    assert (report["claims"], report["invalid_records"]) == (2, 1)
+    assert "record 2 (claim BAD): internal error (RuntimeError) while comparing" in captured.err
+    assert "payload" not in captured.err
+
+
+def test_progress_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--old", "igrt", "--new", "igrt", str(EXAMPLES), "--progress"]) == 0
+    assert "records (0 invalid)" in capsys.readouterr().err

@@ -173,3 +173,22 @@ def test_case_expectations_that_moved_with_the_change(
     (new_pack / "tests" / "allow.yaml").write_text("cases: [\n", encoding="utf-8")
     assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
     assert "cannot compare the case files: 1 problems in" in capsys.readouterr().out
+
+
+def test_a_changed_state_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = ROOT / "examples" / "states" / "XX.yaml"
+    changed = tmp_path / "XX.yaml"
+    changed.write_text(overlay.read_text(encoding="utf-8")
+                       .replace("effective: {start: 2025-01-01, end: 2025-12-31}",
+                                "effective: {start: 2025-01-01, end: 2025-06-30}")
+                       .replace("rarcs: [N519, N823]", "rarcs: [N519]"), encoding="utf-8")
+    assert main(["rules", "diff", "igrt", "igrt", "--old-overlay", str(overlay),
+                 "--new-overlay", str(changed), "--json"]) == 0
+    changes = {(c["section"], c["subject"]): c for c in json.loads(capsys.readouterr().out)[
+        "changes"]}
+    header = changes[("state XX", str(changed))]
+    assert header["details"] == [
+        "in force 2025-01-01..2025-12-31 -> 2025-01-01..2025-06-30 (now ends 2025-06-30)"]
+    edit = changes[("state XX", "IGRT-MODIFIER-26-WITH-TC (state:XX)")]
+    assert edit["fields"] == ["rarcs", "effective"]
+    assert edit["details"][0] == "rarcs: removed N823"

@@ -220,3 +220,20 @@ def test_junit_xml_for_ci_servers(
     assert "IGRT-MEDICARE-77387" in (gap.get("name") or "")
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert (properties["content_hash"] or "").startswith("sha256:")
+
+
+def test_cases_run_with_other_packs_show_where_they_interact(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--with evaluates the pack beside others: the NCCI pack's acceptance examples hold next to
+    the IGRT pack, and the cases that fail are those where an IGRT edit fires too (a 77387 line
+    for Medicare), named with the edit that fired; coverage stays the tested pack's own."""
+    report = run_pack_tests(resolve_pack("ncci-radonc"), together_with=["igrt"])
+    assert report.engine.provenance.pack == "ncci-radonc+igrt"
+    assert report.coverage == ()
+    assert report.failures
+    assert all(failure.case.stem != "acceptance" for failure in report.failures)
+    assert all(any(rule.startswith("IGRT") for rule in failure.line.rule_ids)
+               for failure in report.failures)
+    assert main(["rules", "test", "ncci-radonc", "--with", "igrt"]) == 1
+    assert "ncci-radonc+igrt: FAILED" in capsys.readouterr().out

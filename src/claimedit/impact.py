@@ -31,12 +31,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from claimedit.claims import Claim, parse_claim
+from claimedit._version import __version__
+from claimedit.claims import Claim, error_claim_id, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
 from claimedit.limits import printable
-from claimedit.pack import Problem, RulePackError
-from claimedit.policy_tests import resolve_pack
-from claimedit.results import ClaimError, Decision, LineResult
+from claimedit.pack import Problem, RulePackError, resolve_pack
+from claimedit.progress import Progress, wanted
+from claimedit.results import ClaimError, Decision, FieldIssue, LineResult
 
 __all__ = [
     "EXAMPLES", "Group", "ImpactReport", "Tally", "diff_claims", "load_rules", "register",
@@ -299,12 +300,15 @@ def _by_lines(tallies: dict[tuple[str, str], Tally]) -> list[tuple[tuple[str, st
 
 
 def load_rules(specs: Sequence[str]) -> Engine:
-    """An engine from ``--old`` / ``--new`` values: a pack (directory or packaged name), and any
-    state-overlay files (``<ST>.yaml``) to apply to it.
+    """An engine from ``--old`` / ``--new`` values: one pack or several evaluated together
+    (directories or packaged names), and any state-overlay files (``<ST>.yaml``) to apply to the
+    first.
 
     Example:
         >>> load_rules(["igrt"]).provenance.pack
         'igrt'
+        >>> load_rules(["igrt", "ncci-radonc"]).provenance.pack
+        'igrt+ncci-radonc'
     """
     packs = []
     overlays = []
@@ -314,11 +318,11 @@ def load_rules(specs: Sequence[str]) -> Engine:
             overlays.append(path)
         else:
             packs.append(resolve_pack(spec))
-    if len(packs) != 1:
+    if not packs:
         raise RulePackError(" ".join(specs), [Problem(" ".join(specs), None, "", (
-            "name one rule pack (a directory or a packaged pack's name), plus any overlay "
-            f"files; got {len(packs)} packs"))])
-    return load_engine(packs[0], overlays=overlays)
+            "name a rule pack (a directory or a packaged pack's name), plus any overlay "
+            "files; got none"))])
+    return load_engine(packs, overlays=overlays)
 
 
 # -- the command: claimedit diff -----------------------------------------------------------------
@@ -345,7 +349,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help="claims: JSON, JSON Lines, CSV, FHIR JSON or X12 837; - reads stdin")
     diff.add_argument("--old", action="append", required=True, metavar="RULES",
                       help="the rules in force: a pack directory or packaged pack name; repeat "
-                           "to add state-overlay files (<ST>.yaml)")
+                           "to add packs evaluated together, or state-overlay files (<ST>.yaml)")
     diff.add_argument("--new", action="append", required=True, metavar="RULES",
                       help="the changed rules, as --old")
     diff.add_argument("--format", choices=("table", "json"), default="table",
@@ -355,6 +359,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                       help=f"example claim / line ids per group (default {EXAMPLES})")
     diff.add_argument("--input-format", choices=sorted(FORMATS), default=None,
                       help="input format (default: by file extension, else by content)")
+    diff.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="a progress line on stderr (default: when stderr is a terminal)")
     if payer_map is not None:
         diff.add_argument("--payer-map", metavar="FILE", type=payer_map, default=None,
                           help="YAML: how X12 / FHIR payer information maps to payer types, as "
@@ -386,15 +392,28 @@ def _run(args: argparse.Namespace, records: Callable[..., Iterator[Any]], report
     def warn(message: str) -> None:  # empty files, duplicate claim ids: said, not counted
         print(f"warning: {printable(message)}", file=sys.stderr)
 
+    progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     for record in records(args.files, args.input_format, getattr(args, "payer_map", None), warn):
         item = record.data
-        if not isinstance(item, ClaimError):
-            item = parse_claim(item, source=record.source, record=record.number)
-        if isinstance(item, ClaimError):
-            add_error(item)
-            print(f"error: {item}", file=sys.stderr)
-            continue
-        add(item)
+        if progress is not None:
+            progress.update(record.source, invalid=isinstance(item, ClaimError))
+        try:
+            if not isinstance(item, ClaimError):
+                item = parse_claim(item, source=record.source, record=record.number)
+            if not isinstance(item, ClaimError):
+                add(item)
+                continue
+        except Exception as exc:  # (one record's failure must not end the run, as in check)
+            # The type only: an exception's arguments may hold the record's data.
+            issue = FieldIssue("", f"internal error ({type(exc).__name__}) while comparing this "
+                               f"record: a bug in claimedit {__version__}, please report it",
+                               "internal_error")
+            claim_id = item.claim_id if isinstance(item, Claim | ClaimError) else None
+            item = ClaimError(record.source, record.number, error_claim_id(claim_id), (issue,))
+        add_error(item)
+        print(f"error: {item}", file=sys.stderr)
+    if progress is not None:
+        progress.close()
     if html is not None:
         from claimedit.impact_html import write_html
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from claimedit.pack import RulePack, RulePackError, SourcedEdit, load_pack
+from claimedit.pack import RulePack, RulePackError, SourcedEdit, load_pack, resolve_pack
 from claimedit.pack.models import DateRange
-from claimedit.policy_tests import Expectation, PolicyCase, load_cases, resolve_pack
+from claimedit.policy_tests import Expectation, PolicyCase, load_cases
 
 __all__ = ["Change", "diff_cases", "diff_packs", "register", "write_changes"]
 

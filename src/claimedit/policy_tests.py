@@ -38,14 +38,13 @@ Example:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Any, TextIO
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from claimedit.claims import Claim, parse_claim
 from claimedit.engine import Engine
@@ -56,6 +55,7 @@ from claimedit.pack import (
     packaged_rules_path,  # noqa: F401 (the docstring examples use it)
     resolve_pack,
 )
+from claimedit.pack.cases import CaseFile
 from claimedit.pack.yaml_source import load_yaml
 from claimedit.results import ClaimError, Decision, LineResult, Reason
 
@@ -81,56 +81,6 @@ TESTS_FOLDER = "tests"
 # Files of the tests/ folder that are not about one edit: whole-claim acceptance examples, and
 # the policy's "may be reported" sentences (only allow may come out of those).
 _NOT_RULE_FILES = frozenset({"acceptance", "allow"})
-
-
-def _text(value: Any) -> Any:
-    # YAML reads 77385, 26 and 97 as numbers: a case file is written by people, so take them as
-    # the text they are (the codes and modifiers are then checked by the claim model).
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-_Text = Annotated[str, BeforeValidator(_text)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Expect(_Model):
-    decision: Decision
-    fires: bool | None = None
-    rule_ids: list[str] | None = None
-    source: str | None = None
-
-
-class _Line(_Model):
-    code: _Text
-    modifiers: list[_Text] = Field(default_factory=list)
-    units: int | None = None
-    date: dt.date | None = None
-    expect: _Expect | None = None
-
-
-class _Case(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    note: str | None = None
-    payer: str
-    claim_type: str | None = None
-    state: str | None = None
-    date: dt.date | None = None
-    lines: list[_Line] = Field(min_length=1)
-
-
-class _Remit(_Model):
-    group_code: str
-    carc: _Text
-    rarcs: list[_Text]
-
-
-class _CaseFile(_Model):
-    rule: str | None = None
-    remit: _Remit | None = None
-    cases: list[_Case] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -214,7 +164,7 @@ def _load_file(path: Path, name: str) -> tuple[list[PolicyCase], list[Problem]]:
     if lines is None or problems:
         return [], problems
     try:
-        model = _CaseFile.model_validate(data)
+        model = CaseFile.model_validate(data)
     except ValidationError as exc:
         for item in exc.errors(include_url=False):
             found, key = lines.locate(item["loc"])
@@ -430,17 +380,21 @@ class PackTestReport:
 
 
 def run_pack_tests(
-    pack: str | Path, *, overlays: Sequence[str | Path] = (), engine: Engine | None = None
+    pack: str | Path, *, overlays: Sequence[str | Path] = (), engine: Engine | None = None,
+    together_with: Sequence[str | Path] = (),
 ) -> PackTestReport:
     """Load a pack (and its overlays), run every case of its ``tests/`` folder, and check that
     every edit has a case file showing it fire and stay quiet.
+
+    ``together_with`` names other packs evaluated with it (as ``check --rules A --rules B``):
+    do the pack's cases still hold when its edits fire beside theirs? Coverage is the pack's own.
 
     Raises :class:`RulePackError` when the pack or one of its case files is broken.
     """
     if engine is None:
         from claimedit.engine import load_engine  # the engine module imports nothing of ours
 
-        engine = load_engine(pack, overlays=overlays)
+        engine = load_engine([pack, *together_with], overlays=overlays)
     cases = load_cases(pack)
     failures = tuple(failure for case in cases for failure in check_case(engine, case))
     return PackTestReport(str(pack), engine, tuple(cases), failures, _coverage(engine, cases))
@@ -516,6 +470,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                            "(default: every packaged pack)")
     test.add_argument("--overlay", action="append", default=[], metavar="FILE",
                       help="a state-exception file <ST>.yaml kept outside the pack (repeatable)")
+    test.add_argument("--with", dest="together_with", action="append", default=[],
+                      metavar="PACK", help="evaluate the cases with this pack's edits too, as "
+                      "check --rules A --rules B does (repeatable; coverage stays the tested "
+                      "pack's own)")
     test.add_argument("-v", "--verbose", action="store_true", help="list every case, passed too")
     test.add_argument("--junit-xml", metavar="FILE",
                       help="also write a JUnit XML report (for CI servers)")
@@ -530,7 +488,7 @@ def _command(args: argparse.Namespace) -> int:
         if number:
             print(file=sys.stdout)
         # A broken pack or case file raises RulePackError: the CLI prints every problem, exit 2.
-        report = run_pack_tests(pack, overlays=args.overlay)
+        report = run_pack_tests(pack, overlays=args.overlay, together_with=args.together_with)
         write_report(report, sys.stdout, verbose=args.verbose)
         reports.append(report)
         ok &= report.ok

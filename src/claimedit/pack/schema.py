@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from claimedit.pack.cases import CaseFile
 from claimedit.pack.models import CodeTableFile, EditsFile, PackFile, StateOverlayFile
 
 __all__ = ["SCHEMAS", "render", "schema_dir"]
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "codes.schema.json": CodeTableFile,
     "edits.schema.json": EditsFile,
     "state.schema.json": StateOverlayFile,
+    "tests.schema.json": CaseFile,
 }
 """Schema file name -> the model of the rule file it describes."""
 
