@@ -316,6 +316,23 @@ def test_explain_a_bundled_tc_and_an_untouched_line() -> None:
     assert "ALLOW" in alone.stdout and "no edit fired" in alone.stdout
 
 
+def test_explain_takes_the_line_units(capsys: pytest.CaptureFixture[str]) -> None:
+    """--units reaches the unit limits (in process): G6001-26 x 3 next to 77412 passes the
+    Medicare practitioner MUE of 2 and is denied; x 2 is allowed; 0 units is an input error."""
+    from claimedit.cli import main
+    base = ["explain", "G6001-26", "--with", "77412", "--date", "2024-09-03", "--payer",
+            "medicare", "--rules", "igrt", "--rules", "ncci-radonc"]
+    assert main([*base, "--units", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("G6001-26 x 3 units on 2024-09-03") and ": DENY" in out
+    assert "NCCI-MUE-PRACTITIONER-MAI3-2: deny, CO-151 N362" in out
+    assert main([*base, "--units", "2"]) == 0
+    out = capsys.readouterr().out
+    assert ": ALLOW" in out and "no edit fired" in out
+    assert main([*base, "--units", "0"]) == 2
+    assert "units" in capsys.readouterr().err
+
+
 def test_explain_rejects_a_malformed_code() -> None:
     """A malformed code is an input error (exit 2) naming the field, not a traceback."""
     done = run("explain", "7738", "--date", "2025-03-03", "--payer", "commercial")

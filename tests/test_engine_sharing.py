@@ -30,18 +30,21 @@ def _claims(engine: claimedit.Engine, count: int, seed: int) -> list[dict[str, A
     """Seeded claims over the pack's codes and a few others, 2014-2027, every payer type, with
     dates bunched so that same-day edits meet."""
     rng = random.Random(seed)
-    codes = [*sorted({entry.code for entry in engine.pack.codes}), "99213", "77300", "A4550"]
-    days = [dt.date(2014, 12, 31), dt.date(2015, 1, 1), dt.date(2025, 3, 3),
+    codes = [*sorted({entry.code for pack in engine.packs for entry in pack.codes}),
+             "99213", "77300", "A4550"]
+    days = [dt.date(2014, 12, 31), dt.date(2015, 1, 1), dt.date(2024, 9, 3), dt.date(2025, 3, 3),
             dt.date(2025, 12, 31), dt.date(2026, 1, 1), dt.date(2026, 2, 2), dt.date(2027, 5, 5)]
     claims = []
     for number in range(count):
         chosen = rng.sample(days, rng.randint(1, 2))
         lines = [{"line_id": str(position), "code": rng.choice(codes),
                   "modifiers": rng.sample(_MODIFIERS, rng.choice((0, 1, 1, 2))),
-                  "date_of_service": rng.choice(chosen).isoformat()}
+                  "date_of_service": rng.choice(chosen).isoformat(),
+                  "units": rng.choice((1, 1, 1, 2, 3))}
                  for position in range(1, rng.randint(1, 8) + 1)]
         claims.append({"claim_id": f"S{number}", "payer": rng.choice(("medicare", "medicaid",
                                                                           "commercial")),
+                       "claim_type": rng.choice(("professional", "institutional")),
                        "lines": lines})
     return claims
 
@@ -60,9 +63,11 @@ def test_engine_pickled_into_a_spawned_process_decides_the_same(engine: claimedi
     assert {result.provenance for result in remote} == {engine.provenance}
 
 
-def test_engine_pickle_round_trip(engine: claimedit.Engine) -> None:
+@pytest.mark.parametrize("packs", [["igrt"], ["igrt", "ncci-radonc"]])
+def test_engine_pickle_round_trip(packs: list[str]) -> None:
     """pickle.loads(pickle.dumps(engine)) is an equivalent engine: same pack provenance, same
     decisions."""
+    engine = claimedit.load_engine(packs)
     copy = pickle.loads(pickle.dumps(engine))
     assert isinstance(copy, claimedit.Engine)
     assert copy.provenance == engine.provenance
@@ -80,12 +85,15 @@ def busy_switching() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("busy_switching")
-def test_one_engine_shared_by_eight_threads(engine: claimedit.Engine) -> None:
+@pytest.mark.parametrize("packs", [["igrt"], ["igrt", "ncci-radonc"]])
+def test_one_engine_shared_by_eight_threads(packs: list[str]) -> None:
     """Eight threads evaluate the same claims at once with one fresh engine (its caches start
-    empty and fill concurrently); every thread gets exactly the sequential results."""
+    empty and fill concurrently); every thread gets exactly the sequential results. Composed
+    too: units (memo keys with counts), claim types (memos shared between scopes)."""
+    engine = claimedit.load_engine(packs)
     claims = _claims(engine, 200, seed=3)
     expected = [engine.evaluate(claim) for claim in claims]
-    shared = claimedit.Engine(engine.pack)
+    shared = claimedit.Engine(engine.packs)
     start = threading.Barrier(8)
 
     def work(offset: int) -> list[ClaimResult]:
@@ -105,20 +113,29 @@ def test_engine_is_immutable(engine: claimedit.Engine) -> None:
     """Nothing can be set on a loaded engine: new attributes and its compiled state alike."""
     with pytest.raises(AttributeError):
         engine.rules = ()  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError):
-        engine._pack = None  # type: ignore[misc]
+    # Existing attributes (the engine's own slots): a missing one would raise AttributeError
+    # whether or not the engine refused changes, and the test could not fail.
+    assert hasattr(engine, "_packs") and hasattr(engine, "_tables")
+    with pytest.raises(AttributeError, match="immutable"):
+        engine._packs = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        engine._tables = {}  # type: ignore[misc]
     with pytest.raises(AttributeError):
         engine.pack = None  # type: ignore[misc]
     assert engine.pack is not None
 
 
 def test_engine_attributes_cannot_be_deleted(engine: claimedit.Engine) -> None:
-    """Immutable means no deletion either: ``del engine._pack`` would leave a shared engine that
+    """Immutable means no deletion either: ``del engine._packs`` would leave a shared engine that
     raises AttributeError in every other thread."""
     fresh = claimedit.Engine(engine.pack)
-    with pytest.raises(AttributeError):
-        del fresh._pack
+    for name in ("_packs", "_tables", "_provenance"):
+        assert hasattr(fresh, name)  # a real slot: deleting a missing one proves nothing
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(fresh, name)
     assert fresh.pack is engine.pack
+    assert fresh.evaluate({"claim_id": "D", "payer": "medicare", "lines": [
+        {"code": "77387", "date_of_service": "2025-03-03"}]}).lines[0].rule_ids
 
 
 def test_the_pack_behind_an_engine_is_frozen(engine: claimedit.Engine) -> None:

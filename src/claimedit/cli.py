@@ -64,6 +64,8 @@ from claimedit.inputs import (
     read_records,
 )
 from claimedit.limits import cap_reason, printable, quote
+from claimedit.ncci import show as ncci_show
+from claimedit.ncci.command import register as _register_ncci
 from claimedit.outputs import WRITERS
 from claimedit.pack import (
     RulePackError,
@@ -209,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
                               "(repeatable; or several separated by commas)")
     explain.add_argument("--modifier", "-m", action="append", default=[], metavar="MOD",
                          help="a modifier (repeatable; or write them after the code: G6001-26)")
+    explain.add_argument("--units", type=int, default=1, metavar="N",
+                         help="units of service on the line (unit limits read them; each "
+                              "--with line is one unit)")
     explain.add_argument("--state", metavar="ST",
                          help="two-letter state (selects state exceptions)")
     explain.add_argument("--claim-type", default="professional",
@@ -238,6 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--payer", metavar="PAYER",
                       help="only edits for this payer type: medicare, medicaid or commercial")
     show.add_argument("--state", metavar="ST", help="apply this state's exceptions")
+    show.add_argument("--code", metavar="CODE",
+                      help="only the edits that watch this code, with the NCCI table rows "
+                           "(pairs, MUE) in force for it")
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
@@ -245,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
     pack_diff.register(rules_commands)
     rules_list.register(rules_commands)
     impact.register(commands, _records, _payer_map)
+    _register_ncci(commands)
     return parser
 
 
@@ -525,7 +534,8 @@ def _explain(args: argparse.Namespace) -> int:
     same_day = [code for codes in args.same_day for code in codes]
     try:
         result = engine.evaluate_line(
-            {"code": code, "modifiers": modifiers, "date_of_service": args.date},
+            {"code": code, "modifiers": modifiers, "date_of_service": args.date,
+             "units": args.units},
             payer=args.payer, same_day_codes=same_day, state=args.state,
             claim_type=args.claim_type,
         )
@@ -534,6 +544,8 @@ def _explain(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_ERROR
     billed = "-".join((result.code, *result.modifiers))
+    if args.units != 1:
+        billed += f" x {args.units} units"
     context = f", with {' '.join(same_day)} the same day" if same_day else ""
     state = f", state {args.state.upper()}" if args.state else ""
     print(f"{billed} on {args.date}, {Payer(args.payer).value}{state}{context}: "
@@ -577,24 +589,32 @@ def _rules_show(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     as_of = args.as_of or dt.date.today()
     edits = engine.edits_in_force(as_of, payer=payer, state=state)
+    code = args.code.strip().upper() if args.code else None
+    if code is not None:
+        edits = ncci_show.watching(engine, edits, code, as_of)
     if args.json:
-        rows = [{"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
-                 "file": item.file, "effective": item.effective.model_dump(mode="json"),
-                 "edit": item.edit.model_dump(mode="json")} for item in edits]
+        rows: list[dict[str, Any]] = [
+            {"id": item.edit.id, "kind": item.edit.kind, "source": item.source,
+             "file": item.file, "effective": item.effective.model_dump(mode="json"),
+             "edit": item.edit.model_dump(mode="json")} for item in edits]
+        if code is not None:
+            for row, item in zip(rows, edits, strict=True):
+                row["table_rows"] = ncci_show.table_rows(item, code, as_of)
         json.dump({"as_of": as_of.isoformat(), "payer": payer, "state": state,
-                   "edits": rows}, sys.stdout, indent=2)
+                   "code": code, "edits": rows}, sys.stdout, indent=2)
         print()
         return EXIT_OK
-    _print_edits(sys.stdout, as_of, payer, state, edits, engine)
+    _print_edits(sys.stdout, as_of, payer, state, edits, engine, code)
     return EXIT_OK
 
 
 def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | None,
-                 edits: list[SourcedEdit], engine: Engine) -> None:
+                 edits: list[SourcedEdit], engine: Engine, code: str | None = None) -> None:
     p = engine.provenance
     who = payer.value if payer else "all payers"
+    watching = f" watching {code}" if code else ""
     print(f"{p.pack} {p.version}: edits in force on {day} for {who}"
-          f"{', state ' + state if state else ''} ({len(edits)})", file=out)
+          f"{', state ' + state if state else ''}{watching} ({len(edits)})", file=out)
     for item in edits:
         edit = item.edit
         payers = ",".join(edit.payers)
@@ -603,3 +623,7 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
         print(f"  {edit.id:<40} {edit.kind:<22} {edit.decision.value:<7} "
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
+        if code is not None:
+            rows = ncci_show.table_rows(item, code, day)
+            for row in rows:
+                print(f"      {ncci_show.format_row(row)}", file=out)

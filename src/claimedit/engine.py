@@ -39,7 +39,8 @@ from claimedit.claims import (
     normalise_code,
     parse_claim,
 )
-from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, components_billed
+from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
+from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
     SEVERITY,
@@ -151,6 +152,9 @@ _Era = dict[tuple[str, str], _CodeIndex]
 # (payer type, claim type) -> the code index of each era, for one state variant: the claim's
 # scope is looked up once per claim, its era once per date of service.
 _Scoped = dict[tuple[str, str], list[_CodeIndex]]
+# (payer type, claim type) -> the table-backed checks in force in each era (NCCI tables: their
+# rows carry their own dates, so one check object serves every era it is in force in).
+_TableScoped = dict[tuple[str, str], list[tuple[TableCheck, ...]]]
 
 
 class _LargeDay:
@@ -193,7 +197,8 @@ class Engine:
     :meth:`evaluate_many`.
     """
 
-    __slots__ = ("_base", "_boundaries", "_known", "_packs", "_provenance", "_tables")
+    __slots__ = ("_base", "_boundaries", "_known", "_packs", "_provenance", "_table_base",
+                 "_table_checks", "_tables")
 
     def __init__(self, packs: RulePack | Sequence[RulePack]) -> None:
         packs = (packs,) if isinstance(packs, RulePack) else tuple(packs)
@@ -205,9 +210,11 @@ class Engine:
             tuple(PackProvenance(p.meta.id, p.meta.version, p.content_hash) for p in packs),
             __version__,
         )
-        boundaries, tables = _compile(packs)
+        boundaries, tables, table_checks = _compile(packs)
         self._boundaries = boundaries
         self._base = tables[None]
+        self._table_checks = table_checks
+        self._table_base = table_checks.get(None)
         # Codes some pack's code table lists: a line of any other code is not reviewed.
         self._known = frozenset(entry.code for pack in packs for entry in pack.codes)
         self._tables = tables  # set last: from here on the engine refuses changes
@@ -277,8 +284,10 @@ class Engine:
         claim type.
 
         The line goes through the same path as a claim's: it is evaluated as a claim of itself
-        and one line (one unit, no modifier) of each distinct same-day code. Its units are its
-        own; a same-day code equal to its own adds one unit to the day's count of that code.
+        and one line (one unit, no modifier) per same-day code given. Its units are its own; a
+        code given twice stands for two other lines of that code, so a date-of-service unit
+        limit counts it twice (``same_day_codes=["G6001", "G6001"]`` next to a G6001 line is 3
+        units of G6001 that day), as a claim of those lines would.
 
         Example:
             >>> import datetime as dt
@@ -354,7 +363,15 @@ class Engine:
         several = len(lines) > 1
         state = claim.state
         scoped = self._base if state is None else self._tables.get(state, self._base)
-        eras = scoped[claim.payer, claim.claim_type]
+        scope = (claim.payer, claim.claim_type)
+        eras = scoped[scope]
+        # Table-backed checks (NCCI tables) of the claim's scope, per era; None: there are none.
+        table_scoped = self._table_base if state is None else self._table_checks.get(
+            state, self._table_base)
+        table_eras = None if table_scoped is None else table_scoped.get(scope)
+        table_checks: tuple[TableCheck, ...] = ()
+        day_number = 0
+        distinct: dict[dt.date, frozenset[str]] | None = None
         boundaries = self._boundaries
         known = self._known
         make_line = new_line_result  # locals: the loop below runs once per line
@@ -377,8 +394,37 @@ class Engine:
                 if found is None:
                     found = indexes[day] = eras[bisect_right(boundaries, day)]
                 index = found
+                if table_eras is not None:
+                    table_checks = table_eras[bisect_right(boundaries, day)]
+                    day_number = day.year * 10000 + day.month * 100 + day.day
             code = line.code
             rules = index.get(code)
+            extra = no_reasons
+            if table_checks:
+                # Table-backed checks see every line of their scope: the day's distinct codes
+                # and the code's units that day, gathered once per claim.
+                units = line.units
+                if several:
+                    if distinct is None:
+                        distinct, units_by_day = _day_codes_and_units(lines)
+                    day_units = units_by_day[day, code]  # type: ignore[index]
+                    day_codes_all = distinct[day]
+                else:
+                    day_units = units
+                    day_codes_all = frozenset((code,))
+                for table_check in table_checks:
+                    fired = table_check(code, line.modifiers, day_number, day_codes_all, units,
+                                        day_units)
+                    if fired:
+                        extra += fired
+                if rules is None:
+                    decision, reasons = _merge(allow, no_reasons, extra) if extra else (
+                        allow, no_reasons)
+                    results.append(make_line((
+                        line.line_id or str(position), code, line.modifiers, day, decision,
+                        reasons, line.charge, True,
+                    )))
+                    continue
             if rules is None:
                 results.append(make_line((
                     line.line_id or str(position), code, line.modifiers, day, allow, no_reasons,
@@ -419,6 +465,8 @@ class Engine:
                     line.modifiers, day_codes, units, day_units)
             else:
                 decision, reasons = rules.outcome(line.modifiers, day_codes)
+            if extra:
+                decision, reasons = _merge(decision, reasons, extra)
             results.append(make_line((
                 line.line_id or str(position), code, line.modifiers, day, decision, reasons,
                 line.charge, True,
@@ -450,27 +498,63 @@ class Engine:
 
 
 def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
-    """The distinct codes of ``evaluate_line``'s ``same_day_codes``, read as a claim line's
-    code is: a number is taken as its digits (as ``ClaimLine`` does), anything else must be a
-    code."""
+    """The codes of ``evaluate_line``'s ``same_day_codes``, one per other line (repeats kept:
+    they are units of that code that day), read as a claim line's code is: a number is taken as
+    its digits (as ``ClaimLine`` does), anything else must be a code."""
     if isinstance(codes, str | bytes):
         # A lone string would be read character by character: say what is wrong instead.
-        issue = FieldIssue("same_day_codes", f"{codes!r} is one value: pass a list of codes")
+        issue = FieldIssue("same_day_codes", f"{quote(codes)} is one value: pass a list of codes",
+                           "string_not_list")
         raise InvalidClaimError(ClaimError("<python>", 1, None, (issue,)))
-    context: dict[str, None] = {}
+    context: list[str] = []
     issues = []
     for position, code in enumerate(codes):
         if isinstance(code, int) and not isinstance(code, bool):
             code = str(code)
         try:
             if not isinstance(code, str):
-                raise ValueError(f"{code!r} is not a CPT or HCPCS code (a string)")
-            context[normalise_code(code)] = None
+                raise ValueError(f"{quote(code)} is not a CPT or HCPCS code (a string)")
+            context.append(normalise_code(code))
         except ValueError as exc:
-            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}"))
+            issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}", "code_invalid"))
     if issues:
         raise InvalidClaimError(ClaimError("<python>", 1, None, tuple(issues)))
     return tuple(context)
+
+
+def _day_codes_and_units(
+    lines: tuple[ClaimLine, ...],
+) -> tuple[dict[dt.date, frozenset[str]], dict[tuple[dt.date, str], int]]:
+    """The distinct codes of each date of service of a claim, and the units of each code on
+    each date, in one pass."""
+    days: dict[dt.date, set[str]] = {}
+    units: dict[tuple[dt.date, str], int] = {}
+    for line in lines:
+        day = line.date_of_service
+        code = line.code
+        codes = days.get(day)
+        if codes is None:
+            codes = days[day] = set()
+        codes.add(code)
+        key = (day, code)
+        units[key] = units.get(key, 0) + line.units
+    return {day: frozenset(codes) for day, codes in days.items()}, units
+
+
+def _merge(decision: Decision, reasons: tuple[Reason, ...], extra: tuple[Reason, ...]
+           ) -> tuple[Decision, tuple[Reason, ...]]:
+    """The outcome of the code index's checks and the table-backed checks' reasons together:
+    the reasons sorted by rule id (as the index's are), the most severe decision."""
+    if not extra:
+        return decision, reasons
+    for reason in extra:
+        if _SEVERITY[reason.decision] > _SEVERITY[decision]:
+            decision = reason.decision
+    return decision, tuple(sorted(reasons + extra, key=_reason_rule_id))
+
+
+def _reason_rule_id(reason: Reason) -> str:
+    return reason.rule_id
 
 
 def _decide(checks: tuple[Check, ...], facts: Facts) -> tuple[Decision, tuple[Reason, ...]]:
@@ -507,7 +591,7 @@ def _edits_in_force(pack: RulePack, day: dt.date, state: str | None) -> list[Sou
 
 def _compile(
     packs: tuple[RulePack, ...],
-) -> tuple[list[dt.date], dict[str | None, _Scoped]]:
+) -> tuple[list[dt.date], dict[str | None, _Scoped], dict[str | None, _TableScoped]]:
     """Split time into eras at every date something starts or ends, and build, per era, state
     variant, payer type and claim type, the code -> checks index. Each pack's edits are
     compiled against its own code table; a state overlay applies to its own pack's edits."""
@@ -532,16 +616,30 @@ def _compile(
     scopes = [(payer.value, claim_type.value) for payer in Payer for claim_type in ClaimType]
 
     tables: dict[str | None, _Scoped] = {}
+    table_checks: dict[str | None, _TableScoped] = {}
+    # A table-backed edit's check is built once (it opens its table) and shared by its eras.
+    built: dict[int, TableCheck] = {}
     states = dict.fromkeys(overlay.state for pack in packs for overlay in pack.overlays)
     for state in [None, *states]:
         eras = []
+        table_eras: list[dict[tuple[str, str], list[TableCheck]]] = []
         for day in days:
             by_scope: dict[tuple[str, str], dict[str, list[Check]]] = {s: {} for s in scopes}
+            table_scope: dict[tuple[str, str], list[TableCheck]] = {s: [] for s in scopes}
             for pack in packs:
                 code_table = CodeTable(pack.codes, day)
                 for item in _edits_in_force(pack, day, state):
                     edit = item.edit
-                    compiled = list(KINDS[edit.kind].compile(item, code_table))
+                    kind = KINDS[edit.kind]
+                    if kind.table is not None:
+                        table_check = built.get(id(item))
+                        if table_check is None:
+                            table_check = built[id(item)] = kind.table(item)
+                        for payer in edit.payers:
+                            for claim_type in edit.claim_types:
+                                table_scope[payer.value, claim_type.value].append(table_check)
+                        continue
+                    compiled = list(kind.compile(item, code_table))
                     for payer in edit.payers:
                         for claim_type in edit.claim_types:
                             index = by_scope[payer.value, claim_type.value]
@@ -561,8 +659,12 @@ def _compile(
                         rules = shared[key] = _CodeRules(key)
                     era[scope][code] = rules
             eras.append(era)
+            table_eras.append(table_scope)
         tables[state] = {scope: [era[scope] for era in eras] for scope in scopes}
-    return boundaries, tables
+        if any(checks for era_checks in table_eras for checks in era_checks.values()):
+            table_checks[state] = {scope: [tuple(era_checks[scope]) for era_checks in table_eras]
+                                   for scope in scopes}
+    return boundaries, tables, table_checks
 
 
 def _rule_id(check: Check) -> str:

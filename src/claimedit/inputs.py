@@ -128,6 +128,10 @@ def read_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
 # The bytes that change the structure outside a string, and inside one.
 _STRUCTURE = re.compile(rb'[\[\]{}",]')
 _IN_STRING = re.compile(rb'["\\]')
+# Everything up to the next bracket (inside an element), or bracket or comma (between elements),
+# whole strings skipped: stops at a quote only when the data ends inside that string.
+_SKIP_INSIDE = re.compile(rb'(?:[^"\[\]{}]+|"(?:[^"\\]|\\.)*")*', re.S)
+_SKIP_BETWEEN = re.compile(rb'(?:[^"\[\]{},]+|"(?:[^"\\]|\\.)*")*', re.S)
 _CHUNK = 1 << 16
 
 
@@ -199,44 +203,71 @@ class _Unclosed(NamedTuple):
 
 def _array_elements(chunks: Iterator[bytes]) -> Iterator[bytes | int | _Unclosed]:
     """The elements of a JSON list whose ``[`` was already read: each element's bytes, or its
-    size when over the limit, and an :class:`_Unclosed` last when the list does not end."""
-    buf, pos, start, dropped = b"", 0, 0, 0
-    depth, in_string = 0, False
+    size when over the limit, and an :class:`_Unclosed` last when the list does not end.
+
+    Only brackets, and commas between elements, matter: one regular-expression match skips
+    everything else, whole strings included, so the loop turns about once per bracket. A string
+    the data cuts, and an element too large to hold (counted, not kept), are scanned token by
+    token, so every byte is looked at a bounded number of times.
+    """
+    buf = bytearray()
+    pos = start = dropped = depth = 0
+    in_string = counting = False
     while True:
-        found = (_IN_STRING if in_string else _STRUCTURE).search(buf, pos)
-        if found is None or (found.end() >= len(buf) and buf[found.start()] == 0x5C):  # "\\"
-            # Scanned to the end (but for a backslash whose escaped byte is still to come).
-            pos = len(buf) if found is None else found.start()
+        more = False
+        if in_string:
+            found = _IN_STRING.search(buf, pos)
+            if found is None or (found.end() >= len(buf) and buf[found.start()] == 0x5C):
+                # The string goes on past the data (or a backslash's escaped byte is to come).
+                pos, more = (len(buf) if found is None else found.start()), True
+            else:
+                pos = found.end() + (buf[found.start()] == 0x5C)  # a backslash skips a byte
+                in_string = buf[found.start()] == 0x5C
+                continue
+        elif counting:
+            found = _STRUCTURE.search(buf, pos)
+            if found is None:
+                pos, more = len(buf), True
+            else:
+                char, pos = buf[found.start()], found.end()
+        else:
+            skipped = (_SKIP_INSIDE if depth else _SKIP_BETWEEN).match(buf, pos)
+            pos = skipped.end() if skipped else pos  # (it always matches, if only nothing)
+            if pos >= len(buf):
+                more = True
+            else:
+                char = buf[pos]
+                pos += 1
+        if more:
             chunk = next(chunks, None)
             if chunk is None:
-                yield _Unclosed(buf[start:] if not dropped else b"x", depth > 0 or in_string)
+                yield _Unclosed(bytes(buf[start:]) if not counting else b"x",
+                                depth > 0 or in_string)
                 return
-            if dropped or len(buf) - start > MAX_RECORD_BYTES:
-                # Too large to hold: count it, keep scanning its structure, keep nothing.
+            if not counting and len(buf) - start > MAX_RECORD_BYTES:
+                counting = True  # too large to hold: count it, keep scanning, keep nothing
+            if counting:
                 dropped += pos - start
-                buf, pos, start = buf[pos:] + chunk, 0, 0
-            else:
-                buf, pos, start = buf[start:] + chunk, pos - start, 0
+                del buf[:pos]
+                pos = start = 0
+            elif start:
+                del buf[:start]
+                pos, start = pos - start, 0
+            buf += chunk
             continue
-        char, pos = buf[found.start()], found.end()
-        if in_string:
-            if char == 0x5C:  # backslash: the next byte is escaped
-                pos += 1
-            else:
-                in_string = False
-        elif char == 0x22:  # "
+        if char == 0x22:  # " opens a string (the skip stops at one only when the data cuts it)
             in_string = True
         elif char in (0x7B, 0x5B):  # { [
             depth += 1
         elif depth > 0 and char in (0x7D, 0x5D):  # } ]
             depth -= 1
         elif depth == 0 and char in (0x2C, 0x5D):  # , or the list's own ]
-            end = found.start()
-            if dropped:
+            end = pos - 1
+            if counting:
                 yield dropped + end - start
-                dropped = 0
+                counting, dropped = False, 0
             elif char == 0x2C or buf[start:end].strip():
-                yield buf[start:end]
+                yield bytes(buf[start:end])
             start = pos
             if char == 0x5D:
                 return  # what follows the list is not read

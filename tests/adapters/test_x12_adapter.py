@@ -170,11 +170,12 @@ def test_malformed_837_names_record_and_segment_and_reads_the_other_claims() -> 
     assert broken.issues == (claimedit.FieldIssue(
         "2400[2] SV101-1 (segment 35)",
         "'HC77387' is not a product/service id qualifier: a component separator (':') is "
-        "missing after it"),)
+        "missing after it", x12.SEPARATOR),)
     assert (fractional.record, fractional.claim_id) == (6, "P-2002")
     assert fractional.issues == (claimedit.FieldIssue(
         "2400[3] SV104 (segment 118)",
-        "Input should be a valid integer, got a number with a fractional part"),)
+        "Input should be a valid integer, got a number with a fractional part",
+        "int_from_float"),)  # pydantic's slug, kept when the field is renamed to its X12 place
 
 
 def test_an_unknown_segment_inside_a_claim_rejects_that_claim_only() -> None:
@@ -184,7 +185,7 @@ def test_an_unknown_segment_inside_a_claim_rejects_that_claim_only() -> None:
     [error] = errors(records)
     assert error.claim_id == "P-1001"
     assert error.issues == (claimedit.FieldIssue(
-        "2400 segment 26", "'ZZZ' is not a segment id of the 837"),)
+        "2400 segment 26", "'ZZZ' is not a segment id of the 837", x12.SEGMENT),)
     assert len(claims(records)) == 6
 
 
@@ -194,7 +195,8 @@ def test_a_missing_837p_service_date_is_an_error_on_the_line() -> None:
     assert error.claim_id == "P-1001"
     assert error.issues == (claimedit.FieldIssue(
         "2400[1] DTP*472 (segment 24)",
-        "no service date (DTP*472) and no statement period (2300 DTP*434) to fall back on"),)
+        "no service date (DTP*472) and no statement period (2300 DTP*434) to fall back on",
+        "missing"),)
 
 
 @pytest.mark.parametrize("units", ["Infinity", "NaN", "1E1000000", "1e9", "0x10", "1" * 19])
@@ -215,7 +217,7 @@ def test_a_charge_that_is_not_an_amount_is_an_error_on_the_line() -> None:
     text = edit(P837.read_text(), "SV1*HC:77385*850*", "SV1*HC:77385*1E1000000*")
     [bad] = errors(read(text))
     assert bad.issues == (claimedit.FieldIssue("2400[1] SV102 (segment 24)",
-                                               "'1E1000000' is not an amount"),)
+                                               "'1E1000000' is not an amount", x12.NUMBER),)
     text = edit(P837.read_text(), "SV1*HC:77385*850*", "SV1*HC:77385*850.123*")
     [bad] = errors(read(text))
     assert bad.issues[0].field == "2400[1] SV102 (segment 24)"
@@ -229,7 +231,8 @@ def test_filing_indicator_mapping_is_overridable_and_unmapped_codes_are_errors()
     [error] = errors(read(text, filing_indicators=without_ci))
     assert error.claim_id == "P-1004"
     assert error.issues == (claimedit.FieldIssue(
-        "2000B SBR09 (segment 56)", "claim filing indicator 'CI' is not mapped to a payer type"),)
+        "2000B SBR09 (segment 56)", "claim filing indicator 'CI' is not mapped to a payer type",
+        "payer_not_mapped"),)
 
 
 def test_frequency_code_and_a_bad_one_named_by_its_element() -> None:
@@ -595,3 +598,62 @@ def test_memory_stays_flat_whatever_the_number_of_claims() -> None:
         tracemalloc.stop()
         assert count == claims * 2  # the template's subscriber loop holds two claims
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+_PIECES = st.sampled_from([
+    "ISA*00*          *00*          *ZZ*A              *ZZ*B              *250310*1200*^*00501*"
+    "000000101*0*T*:~", "GS*HC*A*B*20250310*1200*101*X*005010X222A1~",
+    "ST*837*0001*005010X222A1~", "HL*1**20*1~", "HL*2*1*22*0~", "HL*3*2*23*0~",
+    "NM1*85*2*X*****XX*1234567893~", "N4*C*OH*43215~", "SBR*P*18*******MB~",
+    "NM1*IL*1*A*B****MI*M1~", "CLM*C1*100***11:B:1*Y*A*Y*Y~", "CLM*~", "LX*1~",
+    "SV1*HC:77385*100*UN*1***1~", "SV1*HC77385~", "SV2*0333*HC:77387*1*UN*1E9~",
+    "DTP*472*D8*20250303~", "DTP*434*RD8*20250301-20250305~", "SE*5*0001~", "GE*1*101~",
+    "IEA*1*000000101~", "~", "\n", "\ufeff", "*", ":", "ZZ*1~", "ISA*", "GS*HC~", "\x00",
+])
+
+
+@settings(max_examples=150)
+@given(st.lists(_PIECES | st.text(max_size=12), max_size=60))
+def test_any_text_is_read_without_raising_and_every_clm_is_a_record(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    records = list(x12.read_x12([text], "fuzz.x12"))
+    numbers = [r.number for r in records if r.number]
+    assert numbers == list(range(1, len(numbers) + 1))
+    for record in records:
+        assert isinstance(record.data, Claim | ClaimError)
+        if isinstance(record.data, ClaimError):
+            assert record.data.issues
+    assert [r.data for r in x12.read_x12(io.BytesIO(text.encode("utf-8")), "fuzz.x12")] == \
+        [r.data for r in records]
+
+
+def test_every_issue_has_a_type_a_program_can_rely_on() -> None:
+    text = P837.read_text()
+    damaged = (text.replace("SE*129*0001", "SE*1*0001")
+               .replace("SV1*HC:77385*850*UN*1***1~", "SV1*HC>77385*850*UN*1E9***1~", 1)
+               .replace("HI*ABK:C61~", "HI*ABK:C61~~ZZZ*1~", 1))
+    types = {issue.type for error in errors(read(damaged[: damaged.index("CLM*P-2003")]))
+             for issue in error.issues}
+    assert types == {x12.SEPARATOR, x12.SEGMENT, x12.CUT_OFF, x12.ENVELOPE}
+
+
+def test_validate_findings_never_quote_patient_segments() -> None:
+    pytest.importorskip("pyx12", reason="--validate needs the x12 extra")
+    from claimedit.adapters.x12_validate import VALIDATION, validate_x12
+
+    text = P837.read_text().replace(
+        "NM1*IL*1*TESTPATIENT*ALPHA****MI*0TE0ST0AA00",
+        f"NM1*IL*1*{PRIVATE * 8}*ALPHA****MI*{PRIVATE}$%")
+    text = text.replace("N3*1 EXAMPLE LANE", f"N3*{PRIVATE * 10}", 1)
+    text = text.replace("DMG*D8*19520214*F", f"DMG*D8*{PRIVATE}*F", 1)
+    findings = validate_x12([text])
+    issues = [issue for found in findings.values() for issue in found]
+    assert {issue.field for issue in issues} >= {"2010BA NM103 (segment 16)",
+                                                 "2010BA N301 (segment 17)",
+                                                 "2010BA DMG02 (segment 19)"}
+    assert all(issue.type == VALIDATION for issue in issues)
+    assert not [issue for issue in issues if PRIVATE in issue.field + issue.reason]
+    # The subscriber loop is above every claim: its findings are file-level records (0).
+    found = errors(list(x12.read_x12([text], "v.x12", findings=findings)))
+    assert {error.record for error in found} == {0}
+    assert not [str(error) for error in found if PRIVATE in str(error)]

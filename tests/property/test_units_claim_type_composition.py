@@ -83,3 +83,24 @@ def test_ncci_only_acts_on_medicare(claim: dict[str, Any]) -> None:
         claim = {**claim, "payer": "commercial"}
     assert all(line.decision is Decision.ALLOW and not line.reasons
                for line in _NCCI.evaluate(claim).lines)
+
+
+@settings(max_examples=150)
+@given(claim=claims(_WORLD))
+def test_evaluate_line_equals_the_claim_under_the_composition(claim: dict[str, Any]) -> None:
+    """evaluate_line, given the codes of the claim's other lines that date (a code once per
+    line: repeats are units), decides each line of IGRT + NCCI as the whole claim does, unit
+    limits and PTP tables included. The other lines are of one unit each: that is what
+    ``same_day_codes`` can say (their modifiers never matter: a column-1 line's modifiers do not
+    change a pair, and a date-of-service limit counts the code whatever its modifiers)."""
+    claim = {**claim, "lines": [{**line, "units": 1} for line in claim["lines"]]}
+    for position, units in ((0, 1), (0, 3), (len(claim["lines"]) - 1, 2)):
+        lines = [{**line, "units": units} if index == position else line
+                 for index, line in enumerate(claim["lines"])]
+        whole = _BOTH.evaluate({**claim, "lines": lines})
+        line = lines[position]
+        same_day = [other["code"] for index, other in enumerate(lines)
+                    if index != position and other["date_of_service"] == line["date_of_service"]]
+        alone = _BOTH.evaluate_line(line, payer=claim["payer"], same_day_codes=same_day,
+                                    state=claim.get("state"), claim_type=claim["claim_type"])
+        assert alone == whole.lines[position]

@@ -130,8 +130,8 @@ def located(
 
 def relocated(error: ClaimError, places: Mapping[str, str]) -> ClaimError:
     """``error`` with each field path replaced by its place in the source format (see
-    :func:`located`)."""
-    issues = tuple(FieldIssue(_place(issue.field, places), issue.reason) for issue in error.issues)
+    :func:`located`); each issue keeps its type slug."""
+    issues = tuple(issue._replace(field=_place(issue.field, places)) for issue in error.issues)
     return error._replace(issues=issues)
 
 

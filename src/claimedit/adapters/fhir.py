@@ -75,6 +75,7 @@ from pydantic import ValidationError
 from claimedit.adapters import MissingExtraError, PayerMap, error_record, located
 from claimedit.claims import Claim, ClaimType, Payer
 from claimedit.inputs import Record
+from claimedit.limits import quote
 from claimedit.results import ClaimError, ClaimResult, FieldIssue, LineResult
 
 try:
@@ -448,13 +449,15 @@ def _claim_fields(claim: FhirClaim, prefix: str, contained: Mapping[str, Any],
                   index: Mapping[str, Any], data: dict[str, Any], places: dict[str, str],
                   issues: list[FieldIssue]) -> None:
     """claim_type, patient_id, provider_id and frequency_code, where the Claim says them."""
-    codes = [c.code for c in (claim.type.coding or ()) if c.system in (_CLAIM_TYPE_SYSTEM, None)]
+    # Claim.type is 1..1 in FHIR, yet a feed may leave it out: then the claim says no type.
+    stated = claim.type.coding if claim.type is not None else None
+    codes = [c.code for c in (stated or ()) if c.system in (_CLAIM_TYPE_SYSTEM, None)]
     kind = next((_CLAIM_TYPES[code] for code in codes if code in _CLAIM_TYPES), None)
     if kind is not None:
         data["claim_type"] = kind.value
     elif codes:
-        issues.append(FieldIssue(f"{prefix}.type", f"claim type {codes[0]!r}: claimedit judges "
-                                                   "professional and institutional claims"))
+        issues.append(FieldIssue(f"{prefix}.type", f"claim type {quote(codes[0])}: claimedit "
+                                 "judges professional and institutional claims"))
     places["claim_type"] = f"{prefix}.type"
 
     patient = _resolve(claim.patient, contained, index, "Patient")

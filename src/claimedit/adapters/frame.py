@@ -15,6 +15,11 @@ as the CSV reader's:
 ``modifiers``       optional: a list, or a string (``"26"``, ``"26,59"``); or ``modifier1..4``
 ``date_of_service`` required: a date, a midnight timestamp, or ``YYYY-MM-DD``
 ``units``           optional, default 1
+``charge``          optional: the line's billed charge (a decimal, a string or a float)
+``claim_type``,     optional claim fields, as in CSV (rows of one claim must agree; a null is
+``patient_id``,     the model's default): professional / institutional, the patient and
+``provider_id``,    billing provider ids, the frequency code (1 original, 7 replacement,
+``frequency_code``  8 void)
 ==================  ===========================================================================
 
 Result columns, added in input row order (replacing columns of the same name, so a table can be
@@ -52,11 +57,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from claimedit.adapters import MissingExtraError
 from claimedit.engine import Engine
 from claimedit.inputs import _MODIFIER_SEPARATORS
+from claimedit.limits import quote
 from claimedit.results import ClaimError, ClaimResult, Decision
 
 try:
@@ -85,8 +92,11 @@ RESULT_COLUMNS: Mapping[str, pa.DataType] = {
 """The result columns and their Arrow types, in the order they are added."""
 
 _REQUIRED = ("claim_id", "payer", "code", "date_of_service")
-_OPTIONAL = ("state", "line_id", "modifiers", "units",
-             "modifier1", "modifier2", "modifier3", "modifier4")
+_OPTIONAL = ("state", "line_id", "modifiers", "units", "charge",
+             "modifier1", "modifier2", "modifier3", "modifier4",
+             "claim_type", "patient_id", "provider_id", "frequency_code")
+# Claim fields a claim's rows must agree on; the optional ones are passed only when given.
+_CLAIM_FIELDS = ("payer", "state", "claim_type", "patient_id", "provider_id", "frequency_code")
 
 ArrowData = TypeVar("ArrowData", "pa.Table", "pa.RecordBatch")
 
@@ -267,13 +277,15 @@ def _claim(
     """The claim dict of a claim's rows, or why the rows make no single claim."""
     first = rows[0]
     claim: dict[str, Any] = {"claim_id": str(claim_id)}
-    for key in ("payer", "state"):
+    for key in _CLAIM_FIELDS:
         if key in columns:
+            if key not in ("payer", "state") and columns[key][first] is None:
+                continue  # the model's default (professional, original claim, no ids)
             claim[key] = columns[key][first]
             other = next((row for row in rows if columns[key][row] != claim[key]), None)
             if other is not None:
-                return (f"row {other} {key}: {columns[key][other]!r} differs from "
-                        f"{claim[key]!r} in row {first} of the same claim {claim_id}")
+                return (f"row {other} {key}: {quote(columns[key][other])} differs from "
+                        f"{quote(claim[key])} in row {first} of the same claim {claim_id}")
     lines = []
     for row in rows:
         line: dict[str, Any] = {"code": columns["code"][row],
@@ -286,6 +298,10 @@ def _claim(
         units = columns["units"][row] if "units" in columns else None
         if units is not None:
             line["units"] = int(units) if isinstance(units, float) and units.is_integer() else units
+        charge = columns["charge"][row] if "charge" in columns else None
+        if charge is not None:
+            # A float column's 850.1 is the decimal 850.1, not its binary expansion.
+            line["charge"] = Decimal(repr(charge)) if isinstance(charge, float) else charge
         lines.append(line)
     claim["lines"] = lines
     return claim

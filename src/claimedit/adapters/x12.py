@@ -124,6 +124,16 @@ def reader_options(payer_map: PayerMap) -> dict[str, Any]:
 
 # --- reading: segments --------------------------------------------------------------------------
 
+# FieldIssue.type slugs of the reader's findings (stable; the reasons are for people).
+ENVELOPE = "x12_envelope"  # ISA/GS/ST and their trailers: counts, control numbers, missing ones
+SEGMENT = "x12_segment"  # not a segment: empty, unterminated, an unknown id, not X12 at all
+STRUCTURE = "x12_structure"  # loops out of order: HL hierarchy, a segment where none belongs
+SEPARATOR = "x12_component_separator"  # a composite without the separator ISA16 declares
+NUMBER = "x12_number"  # a quantity or amount that is not an X12 number
+UNSUPPORTED = "x12_unsupported"  # not a 5010 837P/837I claim
+CUT_OFF = "x12_cut_off"  # a claim the file (or its transaction) ends inside
+ENCODING = "invalid_encoding"  # bytes that are not what the file declares
+
 _BATCH = 256  # segments handed over at a time: few generator steps, a small young heap
 CHUNK_SIZE = 1 << 20
 """Characters (or bytes) read at a time from a file object: memory stays flat whatever the size
@@ -163,6 +173,8 @@ class _Fault(NamedTuple):
     numbered: bool = True
     """Whether the fault took a segment number of its own (an empty segment does; a missing
     terminator is about the segment after it)."""
+    kind: str = SEGMENT
+    """The :attr:`FieldIssue.type <claimedit.results.FieldIssue.type>` of the issue it makes."""
 
 
 class _Segments:
@@ -378,7 +390,8 @@ def _text_chunks(
         except UnicodeDecodeError as exc:
             # What decodes before the bad byte is read (its claims are decided), then the fault.
             yield codecs.decode(chunk[:exc.start], decoder_name, "ignore")
-            faults.append(_Fault(0, "", _encoding_message(offset + exc.start, decoder)))
+            faults.append(_Fault(0, "", _encoding_message(offset + exc.start, decoder), True,
+                                 ENCODING))
             return
         offset += len(chunk)
         yield text
@@ -386,7 +399,7 @@ def _text_chunks(
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            faults.append(_Fault(0, "", _encoding_message(offset, decoder)))
+            faults.append(_Fault(0, "", _encoding_message(offset, decoder), True, ENCODING))
 
 
 def _is_binary(handle: Any) -> bool:
@@ -569,7 +582,8 @@ def read_x12_file(
     if seekable:
         problem = check_encoding(handle)
         if problem is not None:
-            yield Record(source, 0, ClaimError(source, 0, None, (FieldIssue("", problem),)))
+            issue = FieldIssue("", problem, ENCODING)
+            yield Record(source, 0, ClaimError(source, 0, None, (issue,)))
             return
     findings = None
     if validate:
@@ -618,9 +632,9 @@ class _Reader:
         self.st_skipped = 0  # faults (empty segments) since the ST: not counted in SE01
         self.version = ""  # GS08 of the open functional group
 
-    def file_error(self, place: str, message: str) -> Record:
+    def file_error(self, place: str, message: str, kind: str = ENVELOPE) -> Record:
         return Record(self.source, 0, ClaimError(self.source, 0, None,
-                                                 (FieldIssue(place, message),)))
+                                                 (FieldIssue(place, message, kind),)))
 
     def read(self) -> Iterator[Record]:
         for batch in self.segments:
@@ -634,9 +648,10 @@ class _Reader:
                 self.st_skipped += item.numbered  # not a segment the sender counted in SE01
                 place = f"{item.place} (segment {item.segment})".lstrip()
                 if self.claim is not None:
-                    self.claim.issues.append(FieldIssue(f"{self.loop} {place}", item.message))
+                    self.claim.issues.append(FieldIssue(f"{self.loop} {place}", item.message,
+                                                        item.kind))
                 else:
-                    yield self.file_error(place, item.message)
+                    yield self.file_error(place, item.message, item.kind)
                 continue
             number, elements = item  # type: ignore[misc]  # a segment: not a _Fault
             seg_id = elements[0]
@@ -654,7 +669,7 @@ class _Reader:
                             claim.issues.append(FieldIssue(
                                 f"{line.place} DTP*472 (segment {number})",
                                 f"a second service date for the line (the first at segment "
-                                f"{line.dtp[0]})"))
+                                f"{line.dtp[0]})", STRUCTURE))
                         else:
                             line.dtp = (number, elements)
                     elif self.loop == "2300" and qualifier == "434":
@@ -671,9 +686,9 @@ class _Reader:
                 why = (f"{_shown(seg_id)} is not a segment id of the 837" if _ID.fullmatch(seg_id)
                        else "the segment does not start with a segment id")
                 if claim is not None:
-                    claim.issues.append(FieldIssue(f"{self.loop} {place}", why))
+                    claim.issues.append(FieldIssue(f"{self.loop} {place}", why, SEGMENT))
                 else:
-                    yield self.file_error(place, why)
+                    yield self.file_error(place, why, SEGMENT)
                     self._damage(f"segment {number} is damaged")
                 continue
             if self.st is None and not self.outside:
@@ -843,7 +858,7 @@ class _Reader:
         """The open claim as an error: it may be incomplete."""
         claim = self.claim
         if claim is not None:
-            claim.issues.append(FieldIssue(f"2300 CLM (segment {claim.number})", why))
+            claim.issues.append(FieldIssue(f"2300 CLM (segment {claim.number})", why, CUT_OFF))
             yield from self._finish()
 
     # --- hierarchy and header loops -----------------------------------------------------------
@@ -942,8 +957,9 @@ class _Reader:
         if problem is None and "22" not in context.hl_levels:
             problem = "the claim has no subscriber loop (HL level 22) above it"
         if problem is not None:
+            kind = UNSUPPORTED if problem == context.unsupported else STRUCTURE
             claim.issues.append(FieldIssue(f"2300 CLM (segment {number})",
-                                           f"not read: {problem}"))
+                                           f"not read: {problem}", kind))
 
     def _in_claim(self, claim: _Claim, number: int, seg_id: str, elements: list[str]) -> None:
         """A segment inside a claim other than LX, SV1, SV2 and DTP."""
@@ -954,7 +970,7 @@ class _Reader:
                 claim.issues.append(FieldIssue(
                     f"{loop} NM1 (segment {number})",
                     f"an NM1*{entity} (a {_ENTITY_LOOPS[entity]} loop) inside the claim's "
-                    "service lines: a header loop may be missing its HL"))
+                    "service lines: a header loop may be missing its HL", STRUCTURE))
                 self._damage(f"segment {number} is out of place")
             if loop.startswith("24"):
                 self.loop = "2420"  # line providers and facilities
@@ -967,7 +983,7 @@ class _Reader:
                 claim.issues.append(FieldIssue(
                     f"{loop} SBR (segment {number})",
                     "an SBR inside the claim's service lines: the next subscriber's HL may be "
-                    "missing"))
+                    "missing", STRUCTURE))
                 self._damage(f"segment {number} is out of place")
             self.loop = "2320"
         elif seg_id in ("SVD", "LIN") and loop.startswith("24"):
@@ -975,7 +991,7 @@ class _Reader:
         elif seg_id in ("PAT", "DMG", "BHT") and loop.startswith("24"):
             # Segments of the header loops: a subscriber or patient HL may have been lost.
             claim.issues.append(FieldIssue(f"{loop} {seg_id} (segment {number})",
-                                           f"a {seg_id} segment inside the claim"))
+                                           f"a {seg_id} segment inside the claim", STRUCTURE))
             self._damage(f"segment {number} is out of place")
 
     def _service(self, claim: _Claim, number: int, seg_id: str, elements: list[str]) -> None:
@@ -984,14 +1000,14 @@ class _Reader:
             line = _Line(None, number, len(claim.lines) + 1)
             claim.lines.append(line)
             claim.issues.append(FieldIssue(f"{line.place} {seg_id} (segment {number})",
-                                           "a service line without its LX segment"))
+                                           "a service line without its LX segment", STRUCTURE))
             self.loop = "2400"
         line = claim.lines[-1]
         if line.service is not None:
             claim.issues.append(FieldIssue(
                 f"{line.place} {seg_id} (segment {number})",
                 f"a second service line segment in one 2400 loop (the first at segment "
-                f"{line.service[0]})"))
+                f"{line.service[0]})", STRUCTURE))
             return
         line.service = (number, elements)
         self.loop = "2400"
@@ -1013,7 +1029,8 @@ class _Reader:
             data, notes = self._build(claim)
         except Exception as exc:  # a reader bug must not stop the file: this claim says so
             issue = FieldIssue(f"2300 CLM (segment {claim.number})",
-                               f"internal error reading the claim ({type(exc).__name__})")
+                               f"internal error reading the claim ({type(exc).__name__})",
+                               "internal_error")
             data, notes = ClaimError(self.source, claim.record, _clm01(claim), (issue,)), ()
         yield Record(self.source, claim.record, data, notes)
 
@@ -1025,17 +1042,18 @@ class _Reader:
         claim_id = _clm01(claim)
         if claim_id is None:
             issues.append(FieldIssue(f"2300 CLM01 (segment {number})",
-                                     "no patient control number"))
+                                     "no patient control number", "missing"))
         if claim.claim_type is None:  # the issue that says why is already there
             return ClaimError(self.source, claim.record, claim_id, tuple(issues)), ()
         data: dict[str, Any] = {"claim_id": claim_id, "claim_type": claim.claim_type}
 
         filing, filing_place = claim.filing
         if filing is None:
-            issues.append(FieldIssue(filing_place, "no claim filing indicator"))
+            issues.append(FieldIssue(filing_place, "no claim filing indicator", "missing"))
         elif filing not in self.filing_indicators:
             issues.append(FieldIssue(filing_place, f"claim filing indicator {_shown(filing)} "
-                                                   "is not mapped to a payer type"))
+                                                   "is not mapped to a payer type",
+                                     "payer_not_mapped"))
         else:
             data["payer"] = self.filing_indicators[filing]
         data["state"] = claim.state[0]
@@ -1053,22 +1071,18 @@ class _Reader:
             elif len(facility) > 2 and facility[2]:
                 data["frequency_code"] = facility[2]
 
-        statement: str | None = None
-        statement_place = "2300 DTP*434"
-        if claim.statement is not None:
-            statement = _date(claim.statement[1])
-            statement_place = f"2300 DTP03 (segment {claim.statement[0]})"
+        statement = _date(claim.statement[1]) if claim.statement is not None else None
 
         lines: list[dict[str, Any]] = []
-        metas: list[tuple[Any, ...]] = []
+        read: list[_Line] = []
         for line in claim.lines:
-            built = self._line(line, component, statement, statement_place, issues, notes)
-            if built is not None:
-                lines.append(built[0])
-                metas.append(built[1])
+            values = self._line(line, component, statement, issues, notes)
+            if values is not None:
+                lines.append(values)
+                read.append(line)
         if not lines and not issues:
             issues.append(FieldIssue(f"2300 CLM (segment {number})",
-                                     "no service line with a CPT/HCPCS code"))
+                                     "no service line with a CPT/HCPCS code", "missing"))
             issues += notes
         if issues:
             return ClaimError(self.source, claim.record, claim_id, tuple(issues)), tuple(notes)
@@ -1076,17 +1090,17 @@ class _Reader:
         parsed = parse_claim(data, source=self.source, record=claim.record)
         if isinstance(parsed, ClaimError):
             # Only now are the places worked out: the fields' names in the 837.
-            parsed = relocated(parsed, _places(claim, metas))
+            parsed = relocated(parsed, _places(claim, read))
         return parsed, tuple(notes)
 
     def _line(
-        self, line: _Line, component: str, statement: str | None, statement_place: str,
+        self, line: _Line, component: str, statement: str | None,
         issues: list[FieldIssue], notes: list[FieldIssue],
-    ) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
-        at = line.place
+    ) -> dict[str, Any] | None:
+        # The line's X12 places are only worked out for a fault (here, or in _places).
         if line.service is None:
-            issues.append(FieldIssue(f"{at} (segment {line.number})",
-                                     "no SV1 or SV2 service line after the LX"))
+            issues.append(FieldIssue(f"{line.place} (segment {line.number})",
+                                     "no SV1 or SV2 service line after the LX", STRUCTURE))
             return None
         n, sv = line.service
         professional = sv[0] == "SV1"
@@ -1100,24 +1114,26 @@ class _Reader:
                 # A revenue-code-only institutional line (room and board, supplies): no CPT/HCPCS
                 # code to judge.
                 revenue = sv[1] if len(sv) > 1 else ""
-                notes.append(FieldIssue(f"{at} SV202 (segment {n})",
+                notes.append(FieldIssue(f"{line.place} SV202 (segment {n})",
                                         f"revenue code {_shown(revenue)} without a HCPCS code: "
                                         "the line is not evaluated", NOT_EVALUATED))
                 return None
-            issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code"))
+            at = line.place
+            issues.append(FieldIssue(f"{at} SV101 (segment {n})", "no procedure code", "missing"))
             return None
         if len(parts) == 1:
+            at = line.place
             issues.append(_separator_issue(f"{at} {name} (segment {n})", composite, component))
             return None
         if qualifier != _HCPCS_QUALIFIER:
             if len(qualifier) != 2 or not qualifier.isalnum():
                 # A qualifier is two characters (HC, IV, ER, WK): "HC77387" lost its separator.
-                issues.append(FieldIssue(f"{at} {name}-1 (segment {n})",
+                issues.append(FieldIssue(f"{line.place} {name}-1 (segment {n})",
                                          f"{_shown(qualifier)} is not a product/service id "
                                          f"qualifier: a component separator ({component!r}) is "
-                                         "missing after it"))
+                                         "missing after it", SEPARATOR))
             else:
-                notes.append(FieldIssue(f"{at} {name}-1 (segment {n})",
+                notes.append(FieldIssue(f"{line.place} {name}-1 (segment {n})",
                                         f"procedure code qualifier {_shown(qualifier)}: not a "
                                         "CPT/HCPCS code (HC), the line is not evaluated",
                                         NOT_EVALUATED))
@@ -1130,9 +1146,9 @@ class _Reader:
             if modifiers:
                 values["modifiers"] = modifiers
             if len(parts) > 7:
-                issues.append(FieldIssue(f"{at} {name} (segment {n})",
+                issues.append(FieldIssue(f"{line.place} {name} (segment {n})",
                                          f"{len(parts)} components: a procedure composite has "
-                                         "at most 7"))
+                                         "at most 7", STRUCTURE))
         charge_at, units_at = (2, 4) if professional else (3, 5)
         units = sv[units_at] if len(sv) > units_at else ""
         if units:
@@ -1141,47 +1157,52 @@ class _Reader:
             else:
                 quantity = _number(units)
                 if quantity is None:
+                    at = line.place
                     issues.append(FieldIssue(f"{at} {_element(sv[0], units_at)} (segment {n})",
-                                             f"{_shown(units)} is not a number"))
+                                             f"{_shown(units)} is not a number", NUMBER))
                     return None
                 values["units"] = int(quantity) if quantity == quantity.to_integral_value() \
                     else quantity
         charge = sv[charge_at] if len(sv) > charge_at else ""
         if charge:
             if not charge.isdigit() and _number(charge) is None:
-                issues.append(FieldIssue(f"{at} {_element(sv[0], charge_at)} (segment {n})",
-                                         f"{_shown(charge)} is not an amount"))
+                issues.append(FieldIssue(f"{line.place} {_element(sv[0], charge_at)} (segment {n})",
+                                         f"{_shown(charge)} is not an amount", NUMBER))
                 return None
             values["charge"] = charge
         if line.dtp is not None:
-            dn, dtp = line.dtp
+            dtp = line.dtp[1]
             values["date_of_service"] = _date(dtp[3] if len(dtp) > 3 else "")
-            date_place = f"{at} DTP03 (segment {dn})"
         elif statement is not None:
             values["date_of_service"] = statement
-            date_place = statement_place
         else:
-            issues.append(FieldIssue(f"{at} DTP*472 (segment {n})",
+            issues.append(FieldIssue(f"{line.place} DTP*472 (segment {n})",
                                      "no service date (DTP*472) and no statement period (2300 "
-                                     "DTP*434) to fall back on"))
+                                     "DTP*434) to fall back on", "missing"))
             return None
-        return values, (at, sv[0], name, n, line.number if line.lx is not None else None,
-                        date_place)
+        return values
 
 
 def _element(seg_id: str, position: int) -> str:
     return f"{seg_id}{position:02d}"
 
 
-def _places(claim: _Claim, metas: list[tuple[Any, ...]]) -> dict[str, str]:
-    """claimedit field path -> place in the 837, for naming the faults of a claim."""
+def _places(claim: _Claim, lines: list[_Line]) -> dict[str, str]:
+    """claimedit field path -> place in the 837, for naming the faults of a claim (its lines:
+    those read into the claim, in order)."""
     number = claim.number
     places = {"claim_id": f"2300 CLM01 (segment {number})", "payer": claim.filing[1],
               "state": claim.state[1], "provider_id": claim.provider[1],
               "patient_id": claim.patient[1],
               "frequency_code": f"2300 CLM05-3 (segment {number})",
               "claim_type": "ST03 (the transaction's version)"}
-    for k, (at, seg_id, name, n, lx_number, date_place) in enumerate(metas):
+    statement_place = "2300 DTP*434" if claim.statement is None \
+        else f"2300 DTP03 (segment {claim.statement[0]})"
+    for k, line in enumerate(lines):
+        assert line.service is not None  # lines without one are not read into the claim
+        n, sv = line.service
+        seg_id, at = sv[0], line.place
+        name = "SV101" if seg_id == "SV1" else "SV202"
         charge_at, units_at = (2, 4) if seg_id == "SV1" else (3, 5)
         prefix = f"lines.{k}"
         places[prefix] = f"{at} (segment {n})"
@@ -1189,9 +1210,10 @@ def _places(claim: _Claim, metas: list[tuple[Any, ...]]) -> dict[str, str]:
         places[f"{prefix}.modifiers"] = f"{at} {name}-3..6 (segment {n})"
         places[f"{prefix}.units"] = f"{at} {_element(seg_id, units_at)} (segment {n})"
         places[f"{prefix}.charge"] = f"{at} {_element(seg_id, charge_at)} (segment {n})"
-        places[f"{prefix}.date_of_service"] = date_place
-        if lx_number is not None:
-            places[f"{prefix}.line_id"] = f"{at} LX01 (segment {lx_number})"
+        places[f"{prefix}.date_of_service"] = statement_place if line.dtp is None \
+            else f"{at} DTP03 (segment {line.dtp[0]})"
+        if line.lx is not None:
+            places[f"{prefix}.line_id"] = f"{at} LX01 (segment {line.number})"
     return places
 
 
@@ -1209,7 +1231,7 @@ def _separator_issue(place: str, value: str, component: str) -> FieldIssue:
         why = f"components separated by {used!r} where ISA16 declares {component!r}"
     else:
         why = f"no component separator ({component!r}, ISA16) between the qualifier and the code"
-    return FieldIssue(place, f"{_shown(value)}: {why}")
+    return FieldIssue(place, f"{_shown(value)}: {why}", SEPARATOR)
 
 
 def _number(text: str) -> Decimal | None:

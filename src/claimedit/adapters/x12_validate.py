@@ -40,7 +40,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("x12", "X12 validation (claimdit check --validate)", exc) from exc
 
-__all__ = ["PYX12_VERSIONS", "validate_x12"]
+__all__ = ["PYX12_VERSIONS", "VALIDATION", "validate_x12"]
+
+VALIDATION = "x12_validation"
+"""The :attr:`FieldIssue.type <claimedit.results.FieldIssue.type>` of a pyx12 finding."""
 
 # Segments whose values identify a patient: their values are not quoted in findings.
 _PRIVATE_SEGMENTS = frozenset({"NM1", "N2", "N3", "N4", "DMG", "REF", "PER", "PAT"})
@@ -128,7 +131,8 @@ class _ErrorLog(pyx12.error_handler.errh_null):  # type: ignore[misc]
         where = f"{loop} " if loop else ""
         place = f"{where}{element} (segment {line})" if element else f"{where}(segment {line})"
         self.findings.setdefault(line, []).append(
-            FieldIssue(place.replace("  ", " "), f"pyx12: {' '.join(message.split())}"))
+            FieldIssue(place.replace("  ", " "), f"pyx12: {' '.join(message.split())}",
+                       VALIDATION))
 
     def add_seg(self, map_node: Any, seg: Any, seg_count: int, cur_line: int,
                 ls_id: str | None) -> None:

@@ -22,8 +22,10 @@ from claimedit.edits import (
     code_validity,
     component_modifier,
     line,
+    mue_table_file,
     procedure_to_procedure,
     ptp_table,
+    ptp_table_file,
     unit_limit,
 )
 from claimedit.edits._check import (
@@ -33,13 +35,16 @@ from claimedit.edits._check import (
     Fact,
     Facts,
     Kind,
+    TableCheck,
     components_billed,
 )
 from claimedit.edits.code_validity import CodeValidityEdit
 from claimedit.edits.component_modifier import ComponentModifierEdit
 from claimedit.edits.line import LineEdit
+from claimedit.edits.mue_table_file import MueTableFileEdit
 from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
 from claimedit.edits.ptp_table import PtpTableEdit
+from claimedit.edits.ptp_table_file import PtpTableFileEdit
 from claimedit.edits.unit_limit import UnitLimitEdit
 
 __all__ = [
@@ -56,8 +61,11 @@ __all__ = [
     "Facts",
     "Kind",
     "LineEdit",
+    "MueTableFileEdit",
     "ProcedureToProcedureEdit",
     "PtpTableEdit",
+    "PtpTableFileEdit",
+    "TableCheck",
     "UnitLimitEdit",
     "components_billed",
 ]
@@ -71,6 +79,8 @@ KINDS: dict[str, Kind] = {
         procedure_to_procedure.KIND,
         ptp_table.KIND,
         unit_limit.KIND,
+        ptp_table_file.KIND,
+        mue_table_file.KIND,
     )
 }
 """The YAML ``kind`` keyword -> the kind. The one table the engine and the loader read."""
@@ -79,7 +89,7 @@ KINDS: dict[str, Kind] = {
 # needs a static type); a test checks it lists exactly the models of KINDS.
 Edit = Annotated[
     CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit
-    | PtpTableEdit | UnitLimitEdit,
+    | PtpTableEdit | UnitLimitEdit | PtpTableFileEdit | MueTableFileEdit,
     Field(discriminator="kind"),
 ]
 

@@ -28,6 +28,8 @@ __all__ = [
     "Fact",
     "Facts",
     "Kind",
+    "TableCheck",
+    "TableCompile",
     "components_billed",
     "components_of",
     "reason_for",
@@ -98,6 +100,14 @@ class Check(NamedTuple):
 
 Compile = Callable[["SourcedEdit", "CodeTable"], Iterator[tuple[str, Check]]]
 
+TableCheck = Callable[[str, tuple[str, ...], int, frozenset[str], int, int], tuple[Reason, ...]]
+"""A table-backed edit's check of a line, for kinds whose codes are too many to compile into
+the code index (a CMS table of two million pairs): ``(code, modifiers, date of service as
+YYYYMMDD, the distinct codes billed that day on the claim (the line's own included), units,
+the code's units that day) -> the reasons that fire``. The rows carry their own dates, so one
+check serves every era; the engine calls it for every line of its scope."""
+TableCompile = Callable[["SourcedEdit"], TableCheck]
+
 
 class Kind(NamedTuple):
     """An edit kind, as its module declares it (see :data:`claimedit.edits.KINDS`)."""
@@ -113,6 +123,9 @@ class Kind(NamedTuple):
     code_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Keys holding a table of rows, with the columns of each row that are codes (e.g.
     ``("pairs", ("column1", "column2"))``): the loader checks those codes too."""
+    table: TableCompile | None = None
+    """For a table-backed kind: builds its :data:`TableCheck` once per edit (``compile`` then
+    yields nothing)."""
 
 
 class CodeTable:

@@ -12,9 +12,14 @@ adjudication indicator (MAI) saying what is counted:
   is absolute (no modifier or appeal changes it); MAI 3 may be overridden on review: both
   are denied here, the indicator is carried for the reviewer.
 
-Sources: CMS, Medicare NCCI Policy Manual, Chapter I, and the CMS "Medically Unlikely Edits"
-page; contractors' summaries (Palmetto GBA "Medically Unlikely Edits (MUE) Program"; First
-Coast "Medically Unlikely Edits: avoid denials"; NGS "Medically Unlikely Edits Billing and
+The code is counted whatever its modifiers, 26 and TC included (77387-26 + 77387-TC is 2 units).
+
+Sources: CMS FAQ 11344 "How are claims adjudicated with Medically Unlikely Edits (MUEs)?"
+(questions.cms.gov: a line edit denies all units of the line; a date-of-service edit sums all
+units of the HCPCS/CPT code that date and denies all units of the code on the claim); CMS,
+Medicare NCCI Policy Manual, Chapter I, and the CMS "Medically Unlikely Edits" page;
+contractors' summaries (Palmetto GBA "Medically Unlikely Edits (MUE) Program"; First Coast
+"Medically Unlikely Edits: avoid denials"; NGS "Medically Unlikely Edits Billing and
 Processing"). Units on other claims of the same day (CMS sums those too for MAI 2 and 3) need
 the patient's history, which the engine does not have yet.
 

@@ -216,8 +216,10 @@ def check_composition(packs: Iterable[RulePack]) -> None:
 class _Collector:
     """Gathers problems; turns pydantic errors into problems at the right file, line and key."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: dict[str, Any] | None = None) -> None:
         self.problems: list[Problem] = []
+        # Given to the models of each edit: table-backed kinds find their files with it.
+        self.context = context
 
     def add(
         self, file: str, line: int | None, key: str, message: str, kind: str = "invalid"
@@ -286,7 +288,7 @@ class _Collector:
         valid = []
         for index, item in enumerate(items):
             try:
-                valid.append((index, adapter.validate_python(item)))
+                valid.append((index, adapter.validate_python(item, context=self.context)))
             except ValidationError as exc:
                 self.report(exc, name, lines, prefix=(key, index))
         return valid
@@ -304,7 +306,7 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
     ``<ST>.yaml`` files); they are validated, hashed and applied like the pack's ``states/``.
     """
     root = Path(path)
-    out = _Collector()
+    out = _Collector({"pack_root": root})
     if not root.is_dir():
         raise RulePackError(str(root), [Problem(str(root), None, "", "not a rule pack directory")])
 
@@ -324,9 +326,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
             paths[name] = extra
             hash_names[name] = hash_name
             overlay_names.append(name)
-    for required in ("pack.yaml", "codes.yaml"):
-        if required not in paths:
-            out.add(required, None, "", f"missing: every pack needs {required}", "file_missing")
+    if "pack.yaml" not in paths:
+        out.add("pack.yaml", None, "", "missing: every pack needs pack.yaml", "file_missing")
     edit_files = [name for name in paths if name.startswith("edits/")]  # sorted: load order
     if not edit_files:
         out.add("edits/", None, "", "missing: every pack needs at least one edits/*.yaml",
@@ -338,6 +339,10 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         out.problems.extend(problems)
         if lines is not None:
             parsed[name] = (data, lines)
+
+    if "codes.yaml" not in paths and _names_codes(parsed):
+        out.add("codes.yaml", None, "",
+                "missing: every pack whose edits name codes needs codes.yaml", "file_missing")
 
     meta = None
     if "pack.yaml" in parsed:
@@ -386,7 +391,8 @@ def load_pack(path: str | Path, overlays: Iterable[str | Path] = ()) -> RulePack
         revisions=tuple(revisions),
         edits=tuple(edits),
         overlays=tuple(state_overlays),
-        content_hash=_content_hash({hash_names[name]: path for name, path in paths.items()}),
+        content_hash=_content_hash({**{hash_names[name]: path for name, path in paths.items()},
+                                    **_table_files(root)}),
         files=tuple(paths),
     )
 
@@ -492,11 +498,42 @@ def _rule_files(root: Path) -> dict[str, Path]:
     return names
 
 
+def _table_files(root: Path) -> dict[str, Path]:
+    """The pack's table files (``tables/``, read by table-backed edit kinds): hashed with the
+    rule files, so the content hash covers the data the edits read."""
+    folder = root / "tables"
+    if not folder.is_dir():
+        return {}
+    return {path.relative_to(root).as_posix(): path
+            for path in folder.rglob("*") if path.is_file()}
+
+
+def _names_codes(parsed: dict[str, tuple[Any, LineMap]]) -> bool:
+    """Does an edit of the pack name codes (so the pack needs a code table)? A pack of only
+    table-backed edits (an imported NCCI pack) does not; an edit of unknown kind counts."""
+    for name, (data, _) in parsed.items():
+        if not name.startswith(("edits/", "states/")) or not isinstance(data, dict):
+            continue
+        for key in ("edits", "replace", "add"):
+            items = data.get(key)
+            for item in items if isinstance(items, list) else []:
+                named = item.get("kind") if isinstance(item, dict) else None
+                kind = KINDS.get(named) if isinstance(named, str) else None
+                if kind is None or kind.code_sets:
+                    return True
+    return False
+
+
 def _content_hash(paths: dict[str, Path]) -> str:
-    """sha256 over every rule file's pack name and bytes, in name order."""
+    """sha256 over every file's pack name and bytes, in name order (read in blocks: a table
+    file may be large)."""
     digest = hashlib.sha256()
     for name in sorted(paths):
-        digest.update(name.encode() + b"\0" + paths[name].read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0")
+        with open(paths[name], "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
     return f"sha256:{digest.hexdigest()}"
 
 

@@ -12,6 +12,7 @@ The JSON Schemas under ``rules/schema/`` are generated from these models
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import Field
 
@@ -79,6 +80,10 @@ class PackFile(Model):
     policy_url: str | None = None
     history: tuple[HistoryEntry, ...] = Field(description="The policy's documentation history.")
     references: tuple[Reference, ...] = ()
+    imported_from: dict[str, Any] | None = Field(
+        default=None, description="For a pack written by an importer (claimedit ncci import): "
+        "the source files (names, sizes, hashes), row counts, quarter and setting, as it "
+        "recorded them.")
 
 
 class CodeTableFile(Model):
