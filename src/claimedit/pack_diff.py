@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -538,7 +538,7 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def _keyed(section: str, old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any]],
-           describe: Any) -> list[Change]:
+           describe: Callable[[Mapping[str, Any]], str]) -> list[Change]:
     changes = []
     for key in sorted(old.keys() | new.keys()):
         if key not in old or key not in new:
@@ -605,10 +605,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _command(args: argparse.Namespace) -> int:
     old = load_pack(resolve_pack(args.old), [Path(p) for p in args.old_overlay])
     new = load_pack(resolve_pack(args.new), [Path(p) for p in args.new_overlay])
-    changes = diff_packs(old, new)
+    changes = diff_packs(old, new) + diff_tables(old.root, new.root)
     # The pack's own tests, when both sides' case files load: a broken case file is rules test's
     # to report; here it only means the tests cannot be compared.
-    changes += diff_tables(old.root, new.root)
     old_cases, old_note = _cases_or_note(old)
     new_cases, new_note = _cases_or_note(new)
     if old_cases is not None and new_cases is not None:
