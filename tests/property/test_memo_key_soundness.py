@@ -73,9 +73,14 @@ def line_facts(draw: st.DrawFn) -> Facts:
 
 
 def test_the_packs_compile_a_check_of_every_kind() -> None:
-    """Otherwise a kind no shipped pack uses would escape the property below."""
+    """Otherwise a kind no shipped pack uses would escape the property below. Table-backed
+    kinds (``Kind.table``: the imported NCCI tables) are not memoised: the engine calls their
+    check for every line with the line's full facts, so the memo key cannot go stale for them
+    (their behaviour is tested in tests/ncci/)."""
     by_id = {item.edit.id: item.edit.kind for pack in _ENGINE.packs for item in pack.edits}
-    assert {by_id[name.split(":")[0]] for name in _CHECKS} == set(KINDS)
+    memoised = {name for name, kind in KINDS.items() if kind.table is None}
+    assert memoised != set(KINDS)  # the exclusion above is about real kinds
+    assert {by_id[name.split(":")[0]] for name in _CHECKS} == memoised
 
 
 @settings(max_examples=300)
