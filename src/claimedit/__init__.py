@@ -17,19 +17,23 @@ Example:
 from claimedit._version import __version__
 from claimedit.claims import Claim, ClaimLine, ClaimType, Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.history import HistoryError, HistoryStore, open_history
 from claimedit.pack import Problem, RulePack, RulePackError, load_pack
 from claimedit.pack.models import Component
 from claimedit.results import (
+    Adjustment,
     ClaimError,
     ClaimResult,
     Decision,
     FieldIssue,
+    HistoryStatus,
     LineResult,
     Provenance,
     Reason,
 )
 
 __all__ = [
+    "Adjustment",
     "Claim",
     "ClaimError",
     "ClaimLine",
@@ -39,6 +43,9 @@ __all__ = [
     "Decision",
     "Engine",
     "FieldIssue",
+    "HistoryError",
+    "HistoryStatus",
+    "HistoryStore",
     "InvalidClaimError",
     "LineResult",
     "Payer",
@@ -50,5 +57,6 @@ __all__ = [
     "__version__",
     "load_engine",
     "load_pack",
+    "open_history",
     "parse_claim",
 ]

@@ -4,6 +4,7 @@
     claimedit explain CODE[-MOD...] --date YYYY-MM-DD --payer P [--with CODE...] [--state ST]
     claimedit rules check [PATH]
     claimedit rules show [--as-of DATE] [--payer P] [--state ST] [--rules PATH] [--json]
+    claimedit history show --patient ID [--history PATH_OR_URL] [--json]
 
 Exit status (ruff's and flake8's convention, one meaning each): 0 every record was decided; 1 some
 input records were invalid or unreadable, each reported (every other record is still evaluated and
@@ -27,6 +28,8 @@ from claimedit import __version__
 from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, issues_of, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.history import HistoryError
+from claimedit.history import command as history_command
 from claimedit.inputs import FORMATS, HEAD_SIZE, Record, detect_format, read_jsonl, read_records
 from claimedit.outputs import WRITERS
 from claimedit.pack import RulePackError, SourcedEdit, load_pack, packaged_rules_path
@@ -50,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as exc:  # e.g. --format fhir without the fhir extra
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except HistoryError as exc:  # the store cannot be opened or used
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except BrokenPipeError:  # `claimedit check big.jsonl | head`
         return EXIT_OK
 
@@ -70,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
                        help="YAML: how X12 / FHIR payer information maps to payer types "
                             "(overrides of the defaults, see docs/interoperability.md)")
+    history_command.add_history_option(check)
     _rules_options(check)
     check.set_defaults(run=_check)
 
@@ -100,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     _rules_options(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_rules_show)
+    history_command.register(commands)
     return parser
 
 
@@ -179,6 +187,11 @@ def _check(args: argparse.Namespace) -> int:
     engine = _engine(args)
     writer = WRITERS[args.format](sys.stdout, sys.stderr)
     write, evaluate = writer.write, engine.evaluate
+    if args.history is not None:
+        history_command.check_with_history(
+            args, engine, writer, _records(args.files, args.input_format, args.payer_map))
+        writer.close()
+        return EXIT_INVALID if writer.summary.invalid else EXIT_OK
     # One loop from record to output (no generator between the stages: it is the hot path).
     for record in _records(args.files, args.input_format, args.payer_map):
         item = record.data

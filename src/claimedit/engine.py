@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
 from claimedit._version import __version__
 from claimedit.claims import Claim, ClaimLine, Payer, normalise_code, parse_claim
 from claimedit.edits import COMPILERS, Check, CodeTable
+from claimedit.history.judge import judge, judge_stream
+from claimedit.history.store import HistoryStore
 from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
 from claimedit.pack.models import Component
 from claimedit.results import (
@@ -169,8 +171,15 @@ class Engine:
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    def evaluate(self, claim: Claim | Mapping[str, Any]) -> ClaimResult:
+    def evaluate(
+        self, claim: Claim | Mapping[str, Any], *, history: HistoryStore | None = None
+    ) -> ClaimResult:
         """Evaluate every line of a claim (a :class:`Claim` or a plain dict).
+
+        With ``history`` (a claim history store, see :func:`claimedit.open_history`), lines of
+        the patient's earlier claims from the same provider on the same date of service count as
+        billed that day; the claim is then recorded, and ``adjustments`` lists earlier lines
+        whose decision it changes (``docs/history.md``). The engine holds no store: pass it in.
 
         Raises :class:`InvalidClaimError` when a dict is not a valid claim.
 
@@ -185,6 +194,9 @@ class Engine:
             if isinstance(parsed, ClaimError):
                 raise InvalidClaimError(parsed)
             claim = parsed
+        if history is not None:
+            valid = claim
+            return history.transact(lambda session: judge(self, valid, session))
         return self._evaluate(claim)
 
     def evaluate_line(
@@ -223,22 +235,29 @@ class Engine:
 
     @overload
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["raise"] = "raise"
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["raise"] = "raise",
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult]: ...
 
     @overload
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["collect"]
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["collect"],
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult | ClaimError]: ...
 
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: str = "raise"
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: str = "raise",
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult | ClaimError]:
         """Evaluate a stream of claims lazily, one at a time, yielding results in input order.
 
         ``errors="raise"`` (default) raises :class:`InvalidClaimError` at the first invalid
         record; ``errors="collect"`` yields a :class:`ClaimError` in its place and goes on, so
         every record in is a result or an error out.
+
+        With ``history``, as :meth:`evaluate`; the claims are recorded ``batch_size`` to a
+        transaction and each batch's results come out once it is committed (``batch_size=1``
+        for a stream that must answer each claim before the next arrives).
 
         Example:
             >>> engine = load_engine()
@@ -249,6 +268,14 @@ class Engine:
         """
         if errors not in ("raise", "collect"):
             raise ValueError("errors must be 'raise' or 'collect'")
+        if history is not None:
+            parsed_claims = (parse_claim(claim, record=record)
+                             for record, claim in enumerate(claims, start=1))
+            for item in judge_stream(self, history, parsed_claims, batch_size):
+                if isinstance(item, ClaimError) and errors == "raise":
+                    raise InvalidClaimError(item)
+                yield item
+            return
         for record, claim in enumerate(claims, start=1):
             parsed = parse_claim(claim, record=record)
             if isinstance(parsed, ClaimError):
@@ -267,12 +294,16 @@ class Engine:
     def _index(self, payer: str, state: str | None, day: dt.date) -> _CodeIndex:
         return self._eras(state)[bisect_right(self._boundaries, day)][payer]
 
-    def _evaluate(self, claim: Claim) -> ClaimResult:
+    def _evaluate(
+        self, claim: Claim, others: Mapping[dt.date, Sequence[str]] | None = None
+    ) -> ClaimResult:
         # The hot path: a claim's lines share the payer and state, and usually one to three dates,
         # so the code index is looked up once per date; lines whose code no edit watches cost one
         # dictionary look-up and one tuple.
+        # ``others``: the codes billed on other claims of the same patient and provider, by date
+        # of service (claim history, see claimedit.history); they count as lines billed that day.
         lines = claim.lines
-        several = len(lines) > 1
+        several = len(lines) > 1 or bool(others)
         payer = claim.payer
         state = claim.state
         eras = self._base if state is None else self._eras(state)
@@ -306,6 +337,10 @@ class Engine:
                     day_codes = {}
                     for other in lines:
                         day_codes.setdefault(other.date_of_service, []).append(other.code)
+                    if others:
+                        for other_day, other_codes in others.items():
+                            if other_day in day_codes:
+                                day_codes[other_day].extend(other_codes)
                 codes = day_codes[day]
                 if len(codes) > 1:
                     # The column-1 codes billed on the other lines of the same date (the line's
@@ -319,7 +354,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return _new_result(ClaimResult, (
-            claim.claim_id, payer, state, tuple(results), self._provenance,
+            claim.claim_id, payer, state, tuple(results), self._provenance, (), None,
         ))
 
     # -- what is in force ----------------------------------------------------------------------

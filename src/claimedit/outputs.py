@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from claimedit.results import ClaimError, ClaimResult, Decision
+from claimedit.results import ClaimError, ClaimResult, Decision, HistoryStatus, Reason
 
 __all__ = [
     "WRITERS", "FhirWriter", "JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "Writer",
@@ -125,17 +125,40 @@ class TableWriter(Writer):
 
     def result(self, result: ClaimResult) -> None:
         for line in result.lines:
-            reasons = "; ".join(
-                f"{r.group_code}-{r.carc} {' '.join(r.rarcs)} {r.rule_id}".replace("  ", " ")
-                for r in line.reasons
-            )
             print(self._ROW.format(
                 result.claim_id, line.line_id or "", line.code, ",".join(line.modifiers),
-                line.date_of_service.isoformat(), result.payer, line.decision.value, reasons,
+                line.date_of_service.isoformat(), result.payer, line.decision.value,
+                _reasons(line.reasons),
             ).rstrip(), file=self.out)
+        # Claim history (docs/history.md): earlier lines this claim changes, one row each, and a
+        # note when the claim could not be matched to any history.
+        for item in result.adjustments:
+            print(self._ROW.format(
+                f"^ {item.claim_id}", item.line_id, item.code, ",".join(item.modifiers),
+                item.date_of_service.isoformat(), "adjusted", item.decision.value,
+                _reasons(item.reasons) or f"(now {item.decision.value})",
+            ).rstrip() + f" [because of claim {result.claim_id}]", file=self.out)
+        note = _HISTORY_NOTES.get(result.history)
+        if note is not None:
+            print(f"{result.claim_id:<14} {note}", file=self.out)
 
     def close(self) -> None:
         print(f"\nsummary: {self.summary}", file=self.out)
+
+
+_HISTORY_NOTES = {
+    HistoryStatus.JUDGED_ALONE: "judged alone: no patient_id or provider_id, so no claim history",
+    HistoryStatus.VOIDED: "voided: removed from the claim history (its lines as they would be "
+                          "judged today, for information)",
+    HistoryStatus.NOT_ON_FILE: "void of a claim not in the claim history: nothing removed",
+}
+
+
+def _reasons(reasons: tuple[Reason, ...]) -> str:
+    return "; ".join(
+        f"{r.group_code}-{r.carc} {' '.join(r.rarcs)} {r.rule_id}".replace("  ", " ")
+        for r in reasons
+    )
 
 
 class FhirWriter(Writer):

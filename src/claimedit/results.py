@@ -20,10 +20,12 @@ from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "SEVERITY",
+    "Adjustment",
     "ClaimError",
     "ClaimResult",
     "Decision",
     "FieldIssue",
+    "HistoryStatus",
     "LineResult",
     "Provenance",
     "Reason",
@@ -161,14 +163,84 @@ class Provenance(NamedTuple):
         return self._asdict()
 
 
+class HistoryStatus(StrEnum):
+    """What a claim history store did with a claim (``ClaimResult.history``; ``None`` when the
+    claim was evaluated without a store). See ``docs/history.md``."""
+
+    RECORDED = "recorded"
+    """Judged with the patient's earlier claims from the same provider, then recorded."""
+    REPLACED = "replaced"
+    """As ``recorded``, replacing the stored claim of the same id (a replacement, frequency 7,
+    or the same claim sent again)."""
+    VOIDED = "voided"
+    """A void (frequency 8): the stored claim of that id was removed; its lines are shown as
+    they would be judged today, for information only."""
+    NOT_ON_FILE = "not_on_file"
+    """A void of a claim id the store does not hold: nothing was removed."""
+    JUDGED_ALONE = "judged_alone"
+    """No ``patient_id`` or no ``provider_id``: judged on its own lines only, and not recorded."""
+
+
+class Adjustment(NamedTuple):
+    """A line of an earlier claim whose decision changes because of this claim (the IGRT TC
+    allowed alone yesterday, bundled now that the IMRT of the same day has arrived): what the
+    claims system recoups or repays."""
+
+    claim_id: str
+    """The earlier claim's id."""
+    line_id: str
+    """The earlier line's id (its 1-based position when it had none)."""
+    code: str
+    modifiers: tuple[str, ...]
+    date_of_service: dt.date
+    decision: Decision
+    """The line's new decision."""
+    reasons: tuple[Reason, ...]
+    """The line's new reasons (empty when it is now allowed)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, shaped as a line result's."""
+        return {
+            "claim_id": self.claim_id,
+            "line_id": self.line_id,
+            "code": self.code,
+            "modifiers": list(self.modifiers),
+            "date_of_service": self.date_of_service.isoformat(),
+            "decision": self.decision.value,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Adjustment:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            claim_id=data["claim_id"],
+            line_id=data["line_id"],
+            code=data["code"],
+            modifiers=tuple(data["modifiers"]),
+            date_of_service=dt.date.fromisoformat(data["date_of_service"]),
+            decision=Decision(data["decision"]),
+            reasons=tuple(Reason.from_dict(item) for item in data["reasons"]),
+        )
+
+
 class ClaimResult(NamedTuple):
-    """The results of one claim: one :class:`LineResult` per input line, in input order."""
+    """The results of one claim: one :class:`LineResult` per input line, in input order.
+
+    Evaluated with a claim history store, :attr:`history` says what the store did and
+    :attr:`adjustments` lists earlier lines whose decision this claim changes; without a store
+    they are ``None`` and empty, and the JSON form leaves them out.
+    """
 
     claim_id: str
     payer: str
     state: str | None
     lines: tuple[LineResult, ...]
     provenance: Provenance
+    adjustments: tuple[Adjustment, ...] = ()
+    """Earlier lines (same patient, provider and date of service) whose decision changes."""
+    history: HistoryStatus | None = None
+    """What the history store did with the claim; ``None`` without a store."""
 
     @property
     def decision(self) -> Decision:
@@ -180,14 +252,19 @@ class ClaimResult(NamedTuple):
         return worst
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data of the claim, its lines and provenance (see :meth:`to_json`)."""
-        return {
+        """Plain JSON data of the claim, its lines and provenance (see :meth:`to_json`), and,
+        when evaluated with a history store, ``history`` and ``adjustments``."""
+        data: dict[str, Any] = {
             "claim_id": self.claim_id,
             "payer": self.payer,
             "state": self.state,
             "lines": [line.to_dict() for line in self.lines],
             "provenance": self.provenance.to_dict(),
         }
+        if self.history is not None:
+            data["history"] = self.history.value
+            data["adjustments"] = [item.to_dict() for item in self.adjustments]
+        return data
 
     def to_json(self) -> str:
         """Compact JSON of :meth:`to_dict` (the same text as ``json.dumps(result.to_dict(),
@@ -203,9 +280,14 @@ class ClaimResult(NamedTuple):
         """
         lines = ",".join([_line_json(line) for line in self.lines])
         state = "null" if self.state is None else _string(self.state)
+        history = ""
+        if self.history is not None:
+            adjustments = json.dumps([item.to_dict() for item in self.adjustments],
+                                     separators=(",", ":"))
+            history = f',"history":"{self.history.value}","adjustments":{adjustments}'
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'
-                f'"provenance":{_OBJECT_JSON[self.provenance]}}}')
+                f'"provenance":{_OBJECT_JSON[self.provenance]}{history}}}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
@@ -217,6 +299,8 @@ class ClaimResult(NamedTuple):
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
             # Results stored before the library version was recorded have no "library".
             provenance=Provenance(**{"library": "unknown", **data["provenance"]}),
+            adjustments=tuple(Adjustment.from_dict(item) for item in data.get("adjustments", ())),
+            history=None if data.get("history") is None else HistoryStatus(data["history"]),
         )
 
 

@@ -1,0 +1,130 @@
+"""The command line's claim history: ``claimedit check FILE --history PATH_OR_URL`` and
+``claimedit history show|purge``.
+
+    claimedit check FILE... --history PATH_OR_URL
+    claimedit history show --patient ID [--history PATH_OR_URL] [--json]
+    claimedit history purge --before YYYY-MM-DD [--history PATH_OR_URL]
+
+``--history`` defaults to the environment variable ``CLAIMEDIT_HISTORY``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from claimedit.claims import parse_claim
+from claimedit.engine import Engine
+from claimedit.history import open_history
+from claimedit.history.judge import judge_stream
+from claimedit.inputs import Record
+from claimedit.outputs import Writer
+from claimedit.results import ClaimError
+
+__all__ = ["add_history_option", "check_with_history", "register"]
+
+ENVIRONMENT = "CLAIMEDIT_HISTORY"
+
+
+def add_history_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """``--history PATH_OR_URL`` (default ``$CLAIMEDIT_HISTORY``)."""
+    default = os.environ.get(ENVIRONMENT) or None
+    parser.add_argument(
+        "--history", metavar="PATH_OR_URL", default=default,
+        required=required and default is None,
+        help="claim history: a SQLite file (created when missing) or a postgresql:// URL; "
+             f"default ${ENVIRONMENT}. Earlier claims of the same patient, provider and date "
+             "of service count as billed that day (docs/history.md)",
+    )
+
+
+def register(commands: Any) -> None:
+    """Add ``history show`` and ``history purge`` to the CLI's subcommands."""
+    history = commands.add_parser("history", help="show or purge the stored claim history")
+    actions = history.add_subparsers(dest="history_command", required=True)
+    show = actions.add_parser("show", help="list a patient's stored claims and lines")
+    show.add_argument("--patient", required=True, metavar="ID", help="the patient id")
+    add_history_option(show, required=True)
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_show)
+    purge = actions.add_parser(
+        "purge", help="remove claims whose every date of service is before a date (retention)"
+    )
+    purge.add_argument("--before", required=True, type=_date,
+                       metavar="YYYY-MM-DD", help="keep claims with a date of service on or after")
+    add_history_option(purge, required=True)
+    purge.set_defaults(run=_purge)
+
+
+def check_with_history(
+    args: argparse.Namespace, engine: Engine, writer: Writer, records: Iterable[Record]
+) -> None:
+    """The ``check`` loop with a history store: each record's claim is judged with the claims
+    recorded before it (in this run and earlier ones), a batch of claims per transaction."""
+    def claims() -> Iterable[Any]:
+        for record in records:
+            item = record.data
+            if not isinstance(item, ClaimError):
+                item = parse_claim(item, source=record.source, record=record.number)
+            yield item
+
+    store = open_history(args.history)
+    try:
+        for item in judge_stream(engine, store, claims()):
+            writer.write(item)
+    finally:
+        store.close()
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = open_history(args.history, create=False)
+    try:
+        claims = store.claims_of(args.patient)
+    finally:
+        store.close()
+    if args.json:
+        json.dump({"patient_id": args.patient, "claims": [
+            {"provider_id": claim.provider_id, "claim_id": claim.claim_id,
+             "frequency_code": claim.frequency_code, "payer": claim.payer, "state": claim.state,
+             "claim_type": claim.claim_type,
+             "lines": [{"line_id": line.line_id, "code": line.code,
+                        "modifiers": list(line.modifiers), "units": line.units,
+                        "date_of_service": line.date_of_service.isoformat(),
+                        "decision": line.decision.value, "rule_ids": list(line.reason_ids)}
+                       for line in claim.lines]}
+            for claim in claims]}, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"patient {args.patient}: {len(claims)} stored claim{'' if len(claims) == 1 else 's'}")
+    for claim in claims:
+        state = f", {claim.state}" if claim.state else ""
+        print(f"  provider {claim.provider_id} claim {claim.claim_id} (frequency "
+              f"{claim.frequency_code}, {claim.payer}{state}, {claim.claim_type})")
+        for line in claim.lines:
+            billed = "-".join((line.code, *line.modifiers))
+            rules = " ".join(line.reason_ids)
+            print(f"    line {line.line_id:<4} {billed:<14} x{line.units:<3} "
+                  f"{line.date_of_service}  {line.decision.value:<6} {rules}".rstrip())
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    store = open_history(args.history, create=False)
+    try:
+        removed = store.purge(args.before)
+    finally:
+        store.close()
+    print(f"removed {removed} claims whose every date of service is before {args.before}")
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
