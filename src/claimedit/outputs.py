@@ -146,7 +146,7 @@ class TableWriter(Writer):
         print(f"\nsummary: {self.summary}", file=self.out)
 
 
-_HISTORY_NOTES = {
+_HISTORY_NOTES: dict[HistoryStatus | None, str] = {
     HistoryStatus.JUDGED_ALONE: "judged alone: no patient_id or provider_id, so no claim history",
     HistoryStatus.VOIDED: "voided: removed from the claim history (its lines as they would be "
                           "judged today, for information)",
