@@ -56,6 +56,7 @@ from typing import Any, TypeVar
 
 from claimedit.adapters import MissingExtraError
 from claimedit.engine import Engine
+from claimedit.history.store import HistoryStore
 from claimedit.inputs import _MODIFIER_SEPARATORS
 from claimedit.results import ClaimError, ClaimResult, Decision
 
@@ -86,13 +87,20 @@ RESULT_COLUMNS: Mapping[str, pa.DataType] = {
 
 _REQUIRED = ("claim_id", "payer", "code", "date_of_service")
 _OPTIONAL = ("state", "line_id", "modifiers", "units",
-             "modifier1", "modifier2", "modifier3", "modifier4")
+             "modifier1", "modifier2", "modifier3", "modifier4",
+             "claim_type", "patient_id", "provider_id", "frequency_code")
+# Claim-level columns: the claim's first row gives the value, and every row must agree.
+_CLAIM_LEVEL = ("payer", "state", "claim_type", "patient_id", "provider_id", "frequency_code")
 
 ArrowData = TypeVar("ArrowData", "pa.Table", "pa.RecordBatch")
 
 
-def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
+def evaluate_frame(
+    engine: Engine, frame: pd.DataFrame, *, history: HistoryStore | None = None
+) -> pd.DataFrame:
     """Evaluate a pandas DataFrame of claim lines; returns a copy with the result columns.
+    With ``history``, claims are judged with the patient's earlier claims and recorded
+    (``docs/history.md``; the columns ``patient_id``, ``provider_id``, ``frequency_code``).
 
     Raises ``ValueError`` when a required column is missing (a mistake in the call, not in the
     data); a row whose claim is invalid gets an ``error`` instead.
@@ -110,7 +118,7 @@ def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
         key: frame[name].astype(object).where(frame[name].notna(), None).tolist()
         for key, name in names.items()
     }
-    results = _evaluate(engine, columns, len(frame))
+    results = _evaluate(engine, columns, len(frame), history=history)
     out = frame.drop(columns=[c for c in frame.columns if c in RESULT_COLUMNS])
     for name, values in results.items():
         # Python objects, as Arrow's to_pylist would give: lists stay lists, nulls stay None.
@@ -118,9 +126,12 @@ def evaluate_frame(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def evaluate_arrow(engine: Engine, data: ArrowData) -> ArrowData:
+def evaluate_arrow(
+    engine: Engine, data: ArrowData, *, history: HistoryStore | None = None
+) -> ArrowData:
     """Evaluate a pyarrow Table or RecordBatch of claim lines; returns the same kind with the
-    result columns appended (typed as in :data:`RESULT_COLUMNS`).
+    result columns appended (typed as in :data:`RESULT_COLUMNS`). ``history`` as in
+    :func:`evaluate_frame`.
 
     Example:
         >>> import claimedit, pyarrow as pa
@@ -129,7 +140,7 @@ def evaluate_arrow(engine: Engine, data: ArrowData) -> ArrowData:
         >>> evaluate_arrow(claimedit.load_engine(), table).column("rule_ids").to_pylist()
         [['IGRT-MEDICARE-77387']]
     """
-    return _with_results(engine, data, set())
+    return _with_results(engine, data, set(), history)
 
 
 def result_schema(schema: pa.Schema) -> pa.Schema:
@@ -144,7 +155,9 @@ def result_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields, metadata=schema.metadata)
 
 
-def evaluate_batches(engine: Engine, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def evaluate_batches(
+    engine: Engine, batches: Iterable[pa.RecordBatch], *, history: HistoryStore | None = None
+) -> Iterator[pa.RecordBatch]:
     """Evaluate a stream of record batches whose claims are contiguous (sorted by claim id),
     holding back the last claim of each batch until its rows end: a claim cut by a batch
     boundary is evaluated whole. Rows come out in input order, re-cut into batches.
@@ -175,17 +188,19 @@ def evaluate_batches(engine: Engine, batches: Iterable[pa.RecordBatch]) -> Itera
             cut -= 1
         carry = table.slice(cut)
         if cut:
-            yield from _with_results(engine, table.slice(0, cut), done).to_batches()
+            yield from _with_results(engine, table.slice(0, cut), done, history).to_batches()
     if carry is not None and carry.num_rows:
-        yield from _with_results(engine, carry, done).to_batches()
+        yield from _with_results(engine, carry, done, history).to_batches()
 
 
-def _with_results(engine: Engine, data: ArrowData, done: set[Any]) -> ArrowData:
+def _with_results(
+    engine: Engine, data: ArrowData, done: set[Any], history: HistoryStore | None = None
+) -> ArrowData:
     """``data`` with the result columns, evaluated once; ``done`` holds the claim ids evaluated
     in earlier batches, and gains this batch's."""
     names = _columns(data.schema.names)
     columns = {key: data.column(name).to_pylist() for key, name in names.items()}
-    results = _evaluate(engine, columns, data.num_rows, done)
+    results = _evaluate(engine, columns, data.num_rows, done, history)
     done.update(columns["claim_id"])
     keep = [name for name in data.schema.names if name not in RESULT_COLUMNS]
     arrays = [data.column(name) for name in keep]
@@ -212,7 +227,7 @@ def _columns(names: Iterable[Any]) -> dict[str, str]:
 
 def _evaluate(
     engine: Engine, columns: Mapping[str, Sequence[Any]], rows: int,
-    done: AbstractSet[Any] = frozenset(),
+    done: AbstractSet[Any] = frozenset(), history: HistoryStore | None = None,
 ) -> dict[str, list[Any]]:
     """The result columns for ``rows`` rows given as Python lists, one per input column."""
     out: dict[str, list[Any]] = {name: [None] * rows for name in RESULT_COLUMNS}
@@ -236,7 +251,8 @@ def _evaluate(
         else:
             groups.append(group)
             data.append(claim)
-    for group, item in zip(groups, engine.evaluate_many(data, errors="collect"), strict=True):
+    evaluated = engine.evaluate_many(data, errors="collect", history=history)
+    for group, item in zip(groups, evaluated, strict=True):
         if isinstance(item, ClaimError):
             message = _message(item, group)
             for row in group:
@@ -252,13 +268,15 @@ def _claim(
     """The claim dict of a claim's rows, or why the rows make no single claim."""
     first = rows[0]
     claim: dict[str, Any] = {"claim_id": str(claim_id)}
-    for key in ("payer", "state"):
+    for key in _CLAIM_LEVEL:
         if key in columns:
-            claim[key] = columns[key][first]
-            other = next((row for row in rows if columns[key][row] != claim[key]), None)
+            value = columns[key][first]
+            other = next((row for row in rows if columns[key][row] != value), None)
             if other is not None:
                 return (f"row {other} {key}: {columns[key][other]!r} differs from "
-                        f"{claim[key]!r} in row {first} of the same claim {claim_id}")
+                        f"{value!r} in row {first} of the same claim {claim_id}")
+            if value is not None or key == "payer":  # an empty optional cell: the default
+                claim[key] = value
     lines = []
     for row in rows:
         line: dict[str, Any] = {"code": columns["code"][row],
