@@ -4,6 +4,7 @@ each real database must guarantee (the look-up index, the schema version, what i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
@@ -79,18 +80,22 @@ def test_a_transaction_that_raises_leaves_nothing(store: HistoryStore) -> None:
     assert [c.claim_id for c in store.claims_of("P1")] == ["A"]
 
 
-def test_sqlite_look_up_uses_the_index(tmp_path: Path) -> None:
-    """The look-up of a claim's day reads the (patient, provider, date) index, not the table:
-    what keeps it under a millisecond with a million claims stored (docs/performance.md)."""
-    from claimedit.history.sqlite import claims_on_query
+def test_sqlite_look_ups_use_the_keys(tmp_path: Path) -> None:
+    """The look-up of a claim's days is a range of the primary key (patient, provider, date),
+    and finding a claim by provider and claim id uses its index, never a scan: what keeps a
+    look-up under a millisecond with a million claims stored (docs/performance.md)."""
+    from claimedit.history.sqlite import _FIND, claims_on_query
 
     path = tmp_path / "h.sqlite"
     SqliteHistory(path).close()
     db = sqlite3.connect(path)
-    plan = " ".join(str(row) for row in db.execute(
+    on = " ".join(str(row) for row in db.execute(
         "EXPLAIN QUERY PLAN " + claims_on_query(2), ("P1", "1", 1, 2)))
+    find = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + _FIND, ("1", "A")))
     db.close()
-    assert "claim_history_lines_day" in plan and "SCAN" not in plan
+    assert "SEARCH claim_history USING PRIMARY KEY (patient_id=? AND provider_id=? AND " \
+           "date_of_service=?)" in on and "SCAN" not in on
+    assert "claim_history_claim (claim_id=? AND provider_id=?)" in find and "SCAN" not in find
 
 
 def test_sqlite_file_is_in_wal_mode_and_stores_only_ids_codes_and_decisions(
@@ -100,19 +105,21 @@ def test_sqlite_file_is_in_wal_mode_and_stores_only_ids_codes_and_decisions(
         engine.evaluate({"claim_id": "A", "payer": "commercial", "patient_id": "P1",
                          "provider_id": "1234567893", "lines": [
                              {"code": "77385", "date_of_service": "2025-03-03",
-                              "charge": "1234.50"}]}, history=sqlite)
+                              "charge": "1234.50"},
+                             {"code": "G6001", "modifiers": ["TC"], "units": 2,
+                              "date_of_service": "2025-03-03"}]}, history=sqlite)
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    columns = {table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-               for table in ("claim_history", "claim_history_lines")}
+    columns = [row[1] for row in db.execute("PRAGMA table_info(claim_history)")]
+    rows = db.execute("SELECT * FROM claim_history").fetchall()
     db.close()
-    assert columns == {
-        "claim_history": ["provider_id", "claim_id", "patient_id", "frequency_code", "payer",
-                          "state", "claim_type", "last_day", "recorded_at"],
-        "claim_history_lines": ["provider_id", "claim_id", "position", "patient_id",
-                                "date_of_service", "line_id", "code", "modifiers", "units",
-                                "decision", "reasons"],
-    }
+    assert columns == ["patient_id", "provider_id", "date_of_service", "claim_id",
+                       "frequency_code", "payer", "state", "claim_type", "lines", "recorded_at"]
+    assert len(rows) == 1  # one row per claim and date of service
+    assert json.loads(rows[0][8]) == [
+        [1, "1", "77385", [], 1, "allow", []],
+        [2, "2", "G6001", ["TC"], 2, "bundle", ["IGRT-TC-BUNDLED-INTO-IMRT"]],
+    ]  # no charge, no reason text: ids, codes, units, decisions
 
 
 def test_sqlite_refuses_a_store_from_a_newer_claimedit(tmp_path: Path) -> None:

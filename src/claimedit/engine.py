@@ -295,13 +295,14 @@ class Engine:
         return self._eras(state)[bisect_right(self._boundaries, day)][payer]
 
     def _evaluate(
-        self, claim: Claim, others: Mapping[dt.date, Sequence[str]] | None = None
+        self, claim: Claim, others: Mapping[dt.date, Sequence[tuple[str, int]]] | None = None
     ) -> ClaimResult:
         # The hot path: a claim's lines share the payer and state, and usually one to three dates,
         # so the code index is looked up once per date; lines whose code no edit watches cost one
         # dictionary look-up and one tuple.
-        # ``others``: the codes billed on other claims of the same patient and provider, by date
-        # of service (claim history, see claimedit.history); they count as lines billed that day.
+        # ``others``: the (code, units) of the lines of other claims of the same patient and
+        # provider, by date of service (claim history, see claimedit.history): they count as
+        # lines billed that day.
         lines = claim.lines
         several = len(lines) > 1 or bool(others)
         payer = claim.payer
@@ -338,9 +339,9 @@ class Engine:
                     for other in lines:
                         day_codes.setdefault(other.date_of_service, []).append(other.code)
                     if others:
-                        for other_day, other_codes in others.items():
+                        for other_day, other_lines in others.items():
                             if other_day in day_codes:
-                                day_codes[other_day].extend(other_codes)
+                                day_codes[other_day].extend([c for c, _ in other_lines])
                 codes = day_codes[day]
                 if len(codes) > 1:
                     # The column-1 codes billed on the other lines of the same date (the line's

@@ -283,7 +283,7 @@ class ClaimResult(NamedTuple):
         history = ""
         if self.history is not None:
             adjustments = json.dumps([item.to_dict() for item in self.adjustments],
-                                     separators=(",", ":"))
+                                     separators=(",", ":")) if self.adjustments else "[]"
             history = f',"history":"{self.history.value}","adjustments":{adjustments}'
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, cast
 
-from claimedit.claims import Claim, ClaimLine, ClaimType, Payer
+from claimedit.claims import Claim
 from claimedit.history.store import (
     VOID,
     HistorySession,
@@ -31,14 +32,19 @@ from claimedit.history.store import (
     StoredClaim,
     StoredLine,
 )
-from claimedit.results import Adjustment, ClaimError, ClaimResult, HistoryStatus
+from claimedit.results import Adjustment, ClaimError, ClaimResult, HistoryStatus, Reason
+
+# tuple.__new__ with every field in order: NamedTuple's generated __new__ costs a Python frame.
+_new_claim_result = partial(tuple.__new__, ClaimResult)
+_new_stored_line = partial(tuple.__new__, StoredLine)
 
 if TYPE_CHECKING:
     from claimedit.engine import Engine
 
 __all__ = ["judge", "judge_stream"]
 
-_DayCodes = dict[dt.date, list[str]]
+# The lines of a day that count as billed that day, as the engine reads them: (code, units).
+_DayLines = dict[dt.date, list[tuple[str, int]]]
 
 
 def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
@@ -46,42 +52,41 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     whose decision it changes (see the module's description)."""
     patient, provider, claim_id = claim.patient_id, claim.provider_id, claim.claim_id
     if patient is None or provider is None:
-        return engine._evaluate(claim)._replace(history=HistoryStatus.JUDGED_ALONE)
+        return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
     void = claim.frequency_code == VOID
     session.lock(patient, provider, claim_id)
-    prior = session.find(provider, claim_id)
-
-    # The days this claim can change, per patient: its own, and those of the stored version it
-    # replaces or voids (whose patient a replacement may have corrected).
-    days: dict[str, set[dt.date]] = {patient: {line.date_of_service for line in claim.lines}}
+    claim_days = {line.date_of_service for line in claim.lines}
+    prior, same_day = session.look_up(patient, provider, claim_id, claim_days)
+    earlier = {patient: same_day}
     if prior is not None:
+        # The stored version this claim replaces or voids leaves its days (and its patient's,
+        # when a replacement corrects the patient): the claims of those days are judged again.
+        prior_days = {line.date_of_service for line in prior.lines}
         if prior.patient_id != patient:
             session.lock(prior.patient_id, provider, claim_id)
-        days.setdefault(prior.patient_id, set()).update(
-            line.date_of_service for line in prior.lines
-        )
-    earlier = {
-        person: [stored for stored in session.claims_on(person, provider, sorted(person_days))
-                 if stored.claim_id != claim_id]
-        for person, person_days in days.items()
-    }
+            earlier[prior.patient_id] = _others(
+                session.claims_on(prior.patient_id, provider, prior_days), claim_id)
+        elif not prior_days <= claim_days:
+            earlier[patient] = _others(
+                session.claims_on(patient, provider, claim_days | prior_days), claim_id)
 
     # A private method of the engine, on purpose: history supplies the day's other lines to the
     # one evaluation path; it is not a second way to evaluate.
-    result = engine._evaluate(claim, _day_codes(earlier[patient]) or None)
+    result = engine._evaluate(claim, _day_lines(earlier[patient]) if earlier[patient] else None)
 
-    mine = _day_codes([claim]) if not void else {}
     adjustments: list[Adjustment] = []
     for person, claims in earlier.items():
+        if not claims:
+            continue  # the common case: no other claim of the patient's day
+        mine = _day_lines([claim]) if person == patient and not void else {}
         for stored in claims:
-            context = _day_codes([other for other in claims if other is not stored])
-            if person == patient:
-                for day, codes in mine.items():
-                    context.setdefault(day, []).extend(codes)
+            context = _day_lines([other for other in claims if other is not stored])
+            for day, lines in mine.items():
+                context.setdefault(day, []).extend(lines)
             again = engine._evaluate(_as_claim(stored), context or None)
             changes = []
             for line, new in zip(stored.lines, again.lines, strict=True):
-                rule_ids = new.rule_ids
+                rule_ids = _rule_ids(new.reasons)
                 if new.decision is not line.decision:
                     adjustments.append(Adjustment(
                         stored.claim_id, line.line_id, line.code, line.modifiers,
@@ -99,7 +104,23 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     else:
         session.add(_stored(claim, patient, provider, result))
         status = HistoryStatus.REPLACED if prior is not None else HistoryStatus.RECORDED
-    return result._replace(adjustments=tuple(adjustments), history=status)
+    return _with_history(result, tuple(adjustments), status)
+
+
+def _with_history(
+    result: ClaimResult, adjustments: tuple[Adjustment, ...], status: HistoryStatus
+) -> ClaimResult:
+    # The engine's result with the history fields set (tuple.__new__: NamedTuple._replace
+    # costs a Python call per field; this runs once per claim).
+    return _new_claim_result((*result[:5], adjustments, status))
+
+
+def _others(claims: list[StoredClaim], claim_id: str) -> list[StoredClaim]:
+    return [stored for stored in claims if stored.claim_id != claim_id]
+
+
+def _rule_ids(reasons: tuple[Reason, ...]) -> tuple[str, ...]:
+    return tuple([reason.rule_id for reason in reasons]) if reasons else ()
 
 
 def judge_stream(
@@ -132,43 +153,31 @@ def judge_stream(
         yield from store.transact(work)
 
 
-def _day_codes(claims: Iterable[Claim | StoredClaim]) -> _DayCodes:
-    """The codes of the claims' lines, by date of service."""
-    found: _DayCodes = {}
+def _day_lines(claims: Iterable[Claim | StoredClaim]) -> _DayLines:
+    """The (code, units) of the claims' lines, by date of service."""
+    found: _DayLines = {}
     for claim in claims:
         for line in claim.lines:
-            found.setdefault(line.date_of_service, []).append(line.code)
+            found.setdefault(line.date_of_service, []).append((line.code, line.units))
     return found
 
 
 def _as_claim(stored: StoredClaim) -> Claim:
-    """A stored claim (its lines of the days asked for) as a claim for the engine. The values
-    were validated when the claim was first judged: no second validation."""
-    return Claim.model_construct(
-        claim_id=stored.claim_id,
-        payer=Payer(stored.payer),
-        state=stored.state,
-        claim_type=ClaimType(stored.claim_type),
-        patient_id=stored.patient_id,
-        provider_id=stored.provider_id,
-        frequency_code=stored.frequency_code,
-        lines=tuple(
-            ClaimLine.model_construct(
-                line_id=line.line_id, code=line.code, modifiers=line.modifiers,
-                date_of_service=line.date_of_service, units=line.units, charge=None,
-            )
-            for line in stored.lines
-        ),
-    )
+    """A stored claim (its lines of the days asked for), read by the engine as a claim: it has
+    every attribute the engine reads (see :class:`StoredClaim`), and its values were validated
+    when the claim was first judged. No copy: judging earlier claims again is the hot part of a
+    claim that meets history."""
+    return cast(Claim, stored)
 
 
 def _stored(claim: Claim, patient: str, provider: str, result: ClaimResult) -> StoredClaim:
-    lines = tuple(
-        StoredLine(position, decided.line_id or str(position), line.code, line.modifiers,
-                   line.units, line.date_of_service, decided.decision, decided.rule_ids)
+    lines = tuple([
+        _new_stored_line((position, decided.line_id or str(position), line.code, line.modifiers,
+                          line.units, line.date_of_service, decided.decision,
+                          _rule_ids(decided.reasons)))
         for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
                                                     start=1)
-    )
+    ])
     return StoredClaim(
         patient, provider, claim.claim_id, claim.frequency_code, claim.payer.value, claim.state,
         claim.claim_type.value, lines,

@@ -73,6 +73,13 @@ class _Session:
                 found.append(claim._replace(lines=lines))
         return found
 
+    def look_up(
+        self, patient_id: str, provider_id: str, claim_id: str, days: Collection[dt.date]
+    ) -> tuple[StoredClaim | None, list[StoredClaim]]:
+        same_day = self.claims_on(patient_id, provider_id, days)
+        return (self.find(provider_id, claim_id),
+                [claim for claim in same_day if claim.claim_id != claim_id])
+
     def add(self, claim: StoredClaim) -> None:
         self._put((claim.provider_id, claim.claim_id), claim)
 

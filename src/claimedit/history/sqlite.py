@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import threading
@@ -34,8 +35,6 @@ from claimedit.history.store import (
     StoredClaim,
     StoredLine,
     T,
-    join_ids,
-    split_ids,
     stored_claim,
 )
 from claimedit.results import Decision
@@ -44,145 +43,171 @@ __all__ = ["SqliteHistory"]
 
 SCHEMA_VERSION = 1
 
-# Dates are stored as proleptic Gregorian ordinals (integers): compact, and compared as numbers.
-# The look-up index leads with the patient and the provider, then the date of service, so a
-# claim's look-up reads only that patient's lines at that provider on those days.
+# One row per claim and date of service, its lines of that day packed as JSON, clustered on the
+# look-up key (WITHOUT ROWID: the primary key is the table's order). A claim's look-up reads one
+# contiguous range of the table, and recording a claim writes about two rows (a claim has 1-3
+# dates) instead of a row per line and a claim row, each with its own index entries: with
+# patients arriving in random order every B-tree insert dirties its own page, and those pages
+# are what a commit writes. The second index finds a claim by provider and claim id, for
+# replacements and voids; it leads with the claim id, so that the planner, which has no
+# statistics on a new file, cannot mistake it for a way to the look-up. Dates are proleptic
+# Gregorian ordinals (integers).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claimedit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claim_history (
-    provider_id    TEXT NOT NULL,
-    claim_id       TEXT NOT NULL,
-    patient_id     TEXT NOT NULL,
-    frequency_code TEXT NOT NULL,
-    payer          TEXT NOT NULL,
-    state          TEXT,
-    claim_type     TEXT NOT NULL,
-    last_day       INTEGER NOT NULL,
-    recorded_at    TEXT NOT NULL,
-    PRIMARY KEY (provider_id, claim_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS claim_history_patient ON claim_history (patient_id);
-CREATE INDEX IF NOT EXISTS claim_history_last_day ON claim_history (last_day);
-CREATE TABLE IF NOT EXISTS claim_history_lines (
-    provider_id     TEXT NOT NULL,
-    claim_id        TEXT NOT NULL,
-    position        INTEGER NOT NULL,
     patient_id      TEXT NOT NULL,
+    provider_id     TEXT NOT NULL,
     date_of_service INTEGER NOT NULL,
-    line_id         TEXT NOT NULL,
-    code            TEXT NOT NULL,
-    modifiers       TEXT NOT NULL,
-    units           INTEGER NOT NULL,
-    decision        TEXT NOT NULL,
-    reasons         TEXT NOT NULL,
-    PRIMARY KEY (provider_id, claim_id, position)
+    claim_id        TEXT NOT NULL,
+    frequency_code  TEXT NOT NULL,
+    payer           TEXT NOT NULL,
+    state           TEXT,
+    claim_type      TEXT NOT NULL,
+    lines           TEXT NOT NULL,
+    recorded_at     TEXT NOT NULL,
+    PRIMARY KEY (patient_id, provider_id, date_of_service, claim_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS claim_history_lines_day
-    ON claim_history_lines (patient_id, provider_id, date_of_service);
+CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (claim_id, provider_id);
 """
+# ``lines``: a JSON array of [position, line_id, code, [modifiers], units, decision, [rule ids]].
 
-_LINE_COLUMNS = ("position, line_id, code, modifiers, units, date_of_service, decision, reasons")
-_CLAIM_COLUMNS = "patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type"
+_COLUMNS = ("patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type, "
+            "date_of_service, lines")
 
 
 def claims_on_query(days: int) -> str:
-    """The look-up of a patient's lines at a provider on ``days`` dates of service. INDEXED BY:
-    the planner must not pick the primary key's provider prefix (one provider may hold a
-    hundred thousand claims); a query the index cannot serve fails instead of scanning."""
+    """The look-up of a patient's claims at a provider on ``days`` dates of service: a range of
+    the primary key."""
     marks = ",".join("?" * days)
-    return (
-        f"SELECT l.claim_id, {_LINE_COLUMNS.replace('position', 'l.position')}, "
-        "c.frequency_code, c.payer, c.state, c.claim_type "
-        "FROM claim_history_lines AS l INDEXED BY claim_history_lines_day "
-        "JOIN claim_history AS c ON c.provider_id = l.provider_id AND c.claim_id = l.claim_id "
-        f"WHERE l.patient_id = ? AND l.provider_id = ? AND l.date_of_service IN ({marks}) "
-        "ORDER BY l.claim_id, l.position"
-    )
+    return (f"SELECT {_COLUMNS} FROM claim_history "
+            f"WHERE patient_id = ? AND provider_id = ? AND date_of_service IN ({marks}) "
+            "ORDER BY claim_id, date_of_service")
 
 
-def _line(row: tuple[Any, ...]) -> StoredLine:
-    position, line_id, code, modifiers, units, day, decision, reasons = row
-    return StoredLine(position, line_id, code, split_ids(modifiers), units,
-                      dt.date.fromordinal(day), Decision(decision), split_ids(reasons))
+_FIND = (f"SELECT {_COLUMNS} FROM claim_history INDEXED BY claim_history_claim "
+         "WHERE claim_id = ? AND provider_id = ? ORDER BY date_of_service")
+
+
+def look_up_query(days: int) -> str:
+    """:func:`claims_on_query` without the claim's own id, and the rows of that id (the last
+    column says which), in one statement: one step per claim instead of two."""
+    marks = ",".join("?" * days)
+    return (f"SELECT {_COLUMNS}, 0 FROM claim_history "
+            f"WHERE patient_id = ? AND provider_id = ? AND date_of_service IN ({marks}) "
+            "AND claim_id <> ? "
+            f"UNION ALL SELECT {_COLUMNS}, 1 FROM claim_history INDEXED BY claim_history_claim "
+            "WHERE claim_id = ? AND provider_id = ? "
+            "ORDER BY 10, 3, 8")
+
+# Decision(text) is a Python-level enum look-up, costly once per stored line.
+_DECISIONS = {decision.value: decision for decision in Decision}
+# Built once: json.dumps with separators makes a new encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _claims(rows: list[tuple[Any, ...]]) -> list[StoredClaim]:
+    """Rows of one or more claims, each claim's rows together -> stored claims, lines in
+    position order."""
+    claims: list[StoredClaim] = []
+    lines: list[StoredLine] = []
+    for index, row in enumerate(rows):
+        day = dt.date.fromordinal(row[7])
+        lines += [StoredLine(position, line_id, code, tuple(modifiers), units, day,
+                             _DECISIONS[decision], tuple(reasons))
+                  for position, line_id, code, modifiers, units, decision, reasons
+                  in json.loads(row[8])]
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        if following is None or following[1:3] != row[1:3]:
+            lines.sort(key=_position)
+            claims.append(stored_claim(row[:7], tuple(lines)))
+            lines = []
+    return claims
+
+
+def _position(line: StoredLine) -> int:
+    return line.position
+
+
+def _rows(claim: StoredClaim, recorded_at: str) -> list[tuple[Any, ...]]:
+    """A claim's rows: one per date of service."""
+    days: dict[dt.date, list[list[Any]]] = {}
+    for line in claim.lines:
+        days.setdefault(line.date_of_service, []).append([
+            line.position, line.line_id, line.code, line.modifiers, line.units,
+            line.decision.value, line.reason_ids])
+    return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
+             claim.frequency_code, claim.payer, claim.state, claim.claim_type,
+             _encode(lines), recorded_at)
+            for day, lines in days.items()]
 
 
 class _Session:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+        self._now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     def lock(self, patient_id: str, provider_id: str, claim_id: str) -> None:
         pass  # BEGIN IMMEDIATE holds the database's write lock for the whole transaction
 
     def find(self, provider_id: str, claim_id: str) -> StoredClaim | None:
-        row = self._db.execute(
-            f"SELECT {_CLAIM_COLUMNS} FROM claim_history WHERE provider_id = ? AND claim_id = ?",
-            (provider_id, claim_id),
-        ).fetchone()
-        if row is None:
-            return None
-        lines = self._db.execute(
-            f"SELECT {_LINE_COLUMNS} FROM claim_history_lines "
-            "WHERE provider_id = ? AND claim_id = ? ORDER BY position",
-            (provider_id, claim_id),
+        found = _claims(self._db.execute(_FIND, (claim_id, provider_id)).fetchall())
+        return found[0] if found else None
+
+    def look_up(
+        self, patient_id: str, provider_id: str, claim_id: str, days: Collection[dt.date]
+    ) -> tuple[StoredClaim | None, list[StoredClaim]]:
+        rows = self._db.execute(
+            look_up_query(len(days)),
+            (patient_id, provider_id, *[day.toordinal() for day in days], claim_id, claim_id,
+             provider_id),
         ).fetchall()
-        return stored_claim(row, tuple(_line(line) for line in lines))
+        if not rows:
+            return None, []  # the common case: a new claim, nothing else on its days
+        cut = next((index for index, row in enumerate(rows) if row[9]), len(rows))
+        prior = _claims(rows[cut:])
+        return (prior[0] if prior else None), _claims(rows[:cut])
 
     def claims_on(
         self, patient_id: str, provider_id: str, days: Collection[dt.date]
     ) -> list[StoredClaim]:
-        rows = self._db.execute(
+        return _claims(self._db.execute(
             claims_on_query(len(days)),
             (patient_id, provider_id, *[day.toordinal() for day in days]),
-        ).fetchall()
-        return _group(patient_id, provider_id, rows)
+        ).fetchall())
 
     def add(self, claim: StoredClaim) -> None:
-        db = self._db
-        last_day = max(line.date_of_service for line in claim.lines).toordinal()
-        db.execute(
-            "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (claim.provider_id, claim.claim_id, claim.patient_id, claim.frequency_code,
-             claim.payer, claim.state, claim.claim_type, last_day,
-             dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-        )
-        db.executemany(
-            "INSERT INTO claim_history_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(claim.provider_id, claim.claim_id, line.position, claim.patient_id,
-              line.date_of_service.toordinal(), line.line_id, line.code,
-              join_ids(line.modifiers), line.units, line.decision.value,
-              join_ids(line.reason_ids)) for line in claim.lines],
-        )
+        rows = _rows(claim, self._now)
+        insert = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        if len(rows) == 1:
+            self._db.execute(insert, rows[0])  # the common case, without executemany's cost
+        else:
+            self._db.executemany(insert, rows)
 
     def remove(self, provider_id: str, claim_id: str) -> None:
-        key = (provider_id, claim_id)
         self._db.execute(
-            "DELETE FROM claim_history_lines WHERE provider_id = ? AND claim_id = ?", key
+            "DELETE FROM claim_history INDEXED BY claim_history_claim "
+            "WHERE claim_id = ? AND provider_id = ?", (claim_id, provider_id),
         )
-        self._db.execute("DELETE FROM claim_history WHERE provider_id = ? AND claim_id = ?", key)
 
     def redecide(self, provider_id: str, claim_id: str, changes: Iterable[LineChange]) -> None:
-        self._db.executemany(
-            "UPDATE claim_history_lines SET decision = ?, reasons = ? "
-            "WHERE provider_id = ? AND claim_id = ? AND position = ?",
-            [(change.decision.value, join_ids(change.reason_ids), provider_id, claim_id,
-              change.position) for change in changes],
+        stored = self.find(provider_id, claim_id)
+        if stored is None:
+            raise KeyError((provider_id, claim_id))
+        changed = {change.position: change for change in changes}
+        lines = tuple(
+            line._replace(decision=changed[line.position].decision,
+                          reason_ids=changed[line.position].reason_ids)
+            if line.position in changed else line
+            for line in stored.lines
         )
-
-
-def _group(
-    patient_id: str, provider_id: str, rows: list[tuple[Any, ...]]
-) -> list[StoredClaim]:
-    """Rows of (claim id, line columns..., claim columns) ordered by claim -> stored claims."""
-    claims: list[StoredClaim] = []
-    lines: list[StoredLine] = []
-    for index, row in enumerate(rows):
-        lines.append(_line(row[1:9]))
-        if index + 1 == len(rows) or rows[index + 1][0] != row[0]:
-            frequency, payer, state, claim_type = row[9:]
-            claims.append(StoredClaim(patient_id, provider_id, row[0], frequency, payer, state,
-                                      claim_type, tuple(lines)))
-            lines = []
-    return claims
+        days = {line.date_of_service for line in stored.lines if line.position in changed}
+        self._db.executemany(
+            "UPDATE claim_history SET lines = ? WHERE patient_id = ? AND provider_id = ? "
+            "AND date_of_service = ? AND claim_id = ?",
+            [(row[8], row[0], row[1], row[2], row[3])
+             for row in _rows(stored._replace(lines=lines), self._now)
+             if dt.date.fromordinal(row[2]) in days],
+        )
 
 
 class SqliteHistory:
@@ -225,6 +250,7 @@ class SqliteHistory:
             )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self._synchronous}")
+            db.execute("PRAGMA cache_size=-65536")
             db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _SCHEMA.split(";"):
@@ -273,30 +299,29 @@ class SqliteHistory:
         return result
 
     def claims_of(self, patient_id: str) -> list[StoredClaim]:
-        db = self._connect()
-        claims = db.execute(
-            f"SELECT {_CLAIM_COLUMNS} FROM claim_history WHERE patient_id = ? "
-            "ORDER BY provider_id, claim_id", (patient_id,),
-        ).fetchall()
-        found = []
-        for row in claims:
-            lines = db.execute(
-                f"SELECT {_LINE_COLUMNS} FROM claim_history_lines "
-                "WHERE provider_id = ? AND claim_id = ? ORDER BY position", (row[1], row[2]),
-            ).fetchall()
-            found.append(stored_claim(row, tuple(_line(line) for line in lines)))
-        return found
+        return _claims(self._connect().execute(
+            f"SELECT {_COLUMNS} FROM claim_history WHERE patient_id = ? "
+            "ORDER BY provider_id, claim_id, date_of_service", (patient_id,),
+        ).fetchall())
 
     def purge(self, before: dt.date) -> int:
+        # A retention job, run rarely: it reads the claim index whole.
         def work(session: HistorySession) -> int:
             assert isinstance(session, _Session)
             db = session._db
-            cutoff = before.toordinal()
             db.execute(
-                "DELETE FROM claim_history_lines WHERE (provider_id, claim_id) IN "
-                "(SELECT provider_id, claim_id FROM claim_history WHERE last_day < ?)", (cutoff,)
+                "CREATE TEMP TABLE IF NOT EXISTS purged (provider_id TEXT, claim_id TEXT)")
+            db.execute("DELETE FROM purged")
+            db.execute(
+                "INSERT INTO purged SELECT provider_id, claim_id FROM claim_history "
+                "GROUP BY provider_id, claim_id HAVING max(date_of_service) < ?",
+                (before.toordinal(),),
             )
-            return db.execute("DELETE FROM claim_history WHERE last_day < ?", (cutoff,)).rowcount
+            db.execute("DELETE FROM claim_history WHERE (provider_id, claim_id) IN "
+                       "(SELECT provider_id, claim_id FROM purged)")
+            count: int = db.execute("SELECT count(*) FROM purged").fetchone()[0]
+            db.execute("DELETE FROM purged")
+            return count
         return self.transact(work)
 
     def close(self) -> None:

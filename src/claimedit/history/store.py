@@ -62,10 +62,21 @@ class StoredLine(NamedTuple):
     reason_ids: tuple[str, ...]
     """The ids of the edits behind that decision, sorted as the result's reasons are."""
 
+    @property
+    def charge(self) -> None:
+        """Not stored (see docs/history.md); here so that the engine reads a stored line as a
+        claim line when an earlier claim is judged again."""
+        return None
+
 
 class StoredClaim(NamedTuple):
     """A stored claim. From :meth:`HistorySession.claims_on`, ``lines`` holds only the lines of
-    the dates asked for."""
+    the dates asked for.
+
+    It has the attributes the engine reads of a :class:`~claimedit.Claim` (claim id, payer,
+    state, claim type, lines with their id, code, modifiers, units, date of service), so an
+    earlier claim is judged again without being validated and built a second time.
+    """
 
     patient_id: str
     provider_id: str
@@ -110,6 +121,12 @@ class HistorySession(Protocol):
     ) -> list[StoredClaim]:
         """The stored claims of a patient at a provider with a line on one of ``days``; each
         with only its lines of those days, in line order."""
+
+    def look_up(
+        self, patient_id: str, provider_id: str, claim_id: str, days: Collection[dt.date]
+    ) -> tuple[StoredClaim | None, list[StoredClaim]]:
+        """What judging a claim needs, in one step: :meth:`find` of the claim's id and
+        :meth:`claims_on` of its patient, provider and days, without the claim of that id."""
 
     def add(self, claim: StoredClaim) -> None:
         """Store a claim. The caller has removed any claim of the same provider and claim id."""
