@@ -99,7 +99,7 @@ def cli_runs(arguments: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     wall and CPU seconds, peak RSS, and the summary line it printed."""
     started = []
     for args in arguments:
-        err = tempfile.TemporaryFile()
+        err = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the process is read
         process = subprocess.Popen([sys.executable, "-m", "claimedit", *args],
                                    stdout=subprocess.DEVNULL, stderr=err, env=_env())
         started.append((process, err, time.perf_counter()))
@@ -119,6 +119,7 @@ def cli_runs(arguments: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
         wall = time.perf_counter() - start
         err.seek(0)
         text = err.read().decode(errors="replace")
+        err.close()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"claimedit {' '.join(arguments[0])} failed: {text[-500:]}")
         out.append({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
@@ -311,7 +312,8 @@ def h3(url: str, path: Path, lines: int, stored: int) -> dict[str, Any]:
             store = PostgresHistory(where)
             start = time.perf_counter()
             sample = fill(store, stored)
-            out["stored"] = {"stored_claims": stored, "fill_s": round(time.perf_counter() - start, 1)}
+            filled = round(time.perf_counter() - start, 1)
+            out["stored"] = {"stored_claims": stored, "fill_s": filled}
             with psycopg.connect(where, autocommit=True) as db:
                 db.execute("ANALYZE")
             out["stored"]["look_up"] = look_ups(store, sample, 5_000)
