@@ -94,7 +94,7 @@ class ClaimGenerator:
         rng = self._rng
         pool = self._pool(category, day)
         if category == "imrt_delivery" and not pool:
-            # From 2026 IMRT is billed with the conventional delivery codes (domain facts s. 5).
+            # From 2026 IMRT is billed with the conventional delivery codes (ASTRO 2026).
             pool = self._pool("conventional_delivery", day)
         if not pool or rng.random() < _STALE_CODE:
             pool = sorted({code for code, _, _ in self._category[category]})

@@ -1,4 +1,4 @@
-"""The claimedit benchmark (GitHub issue 4): every figure of the issue in one run, side by side.
+"""The claimedit benchmark: every performance figure in one run, side by side.
 
     python -m bench.run [--quick] [--skip-cli] [--out bench/results/NAME.json] [--compare OLD.json]
 
@@ -56,6 +56,7 @@ from claimedit.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
+SCRATCH = REPO / "bench" / "out"  # gitignored: --quick runs are a look, not a record
 
 # The latency claim (e): a day of IMRT with split-billed image guidance and an office visit;
 # it exercises the same-day context and a bundling edit, the engine's costliest path.
@@ -135,7 +136,7 @@ def cli_in_process(path: Path, claims: int, lines: int) -> int:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = cli_main(["check", str(path), "--format", "jsonl"])
     out.flush()
-    expected = f"{claims} claims, {lines} lines"
+    expected = f"{claims} claim{'s' * (claims != 1)}, {lines} line{'s' * (lines != 1)}"
     if status != 0 or expected not in err.getvalue():
         raise RuntimeError(f"claimedit check failed ({status}): {err.getvalue()[:500]}")
     return sink.written
@@ -585,15 +586,17 @@ def _packages() -> dict[str, str | None]:
     return out
 
 
-def _default_out(data: dict[str, Any]) -> Path:
+def _default_out(data: dict[str, Any], quick: bool) -> Path:
     commit = data["git"]["commit"][:10]
     suffix = "-dirty" if data["git"]["engine_dirty"] else ""
+    if quick:  # not a result to commit: kept out of the checkout's untracked files
+        return SCRATCH / f"{commit}{suffix}-quick.json"
     return RESULTS / f"{commit}{suffix}.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run",
-                                     description="The claimedit benchmark (issue 4).")
+                                     description="The claimedit benchmark.")
     parser.add_argument("--quick", action="store_true",
                         help="a smaller sample, fewer repeats, no CLI run: a minute, for a look")
     parser.add_argument("--lines", type=int, help="claim lines in the sample (default 100,000)")
@@ -608,7 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="core to pin to (default: the last allowed one; -1: do not pin)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path,
-                        help="results file (default: bench/results/<commit>.json)")
+                        help="results file (default: bench/results/<commit>.json; with "
+                             "--quick, bench/out/<commit>-quick.json, which git ignores)")
     parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
     parser.add_argument("--check", action="store_true", help="exit 1 if any target fails")
     args = parser.parse_args(argv)
@@ -633,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare:
         print()
         print(compare(json.loads(args.compare.read_text()), data))
-    out = args.out or _default_out(data)
+    out = args.out or _default_out(data, args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2, default=str) + "\n")
     print(f"\nfigures written to {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")

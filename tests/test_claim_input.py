@@ -75,7 +75,7 @@ def test_unknown_field_says_so(engine: claimedit.Engine) -> None:
     """extra='forbid': a misspelt field is reported, never silently dropped."""
     with pytest.raises(InvalidClaimError) as caught:
         engine.evaluate(_claim(modifier=["26"]))
-    assert ("lines.0.modifier", "unknown field") in caught.value.error.issues
+    assert ("lines.0.modifier", "unknown field", "extra_forbidden") in caught.value.error.issues
 
 
 @pytest.mark.parametrize("line,field", [

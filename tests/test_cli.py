@@ -300,7 +300,7 @@ def test_explain_prints_every_fired_edit_with_its_citation(engine: claimedit.Eng
         assert reason.rule_id in done.stdout
         assert f"cites {reason.citation}" in done.stdout
         assert f"{reason.group_code}-{reason.carc}" in done.stdout
-    assert engine.provenance.content_hash in done.stdout
+    assert engine.provenance.content_hash in done.stderr  # the `rules:` line, on stderr
 
 
 def test_explain_a_bundled_tc_and_an_untouched_line() -> None:

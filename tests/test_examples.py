@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 import claimedit
 from claimedit.inputs import read_records
@@ -24,3 +27,32 @@ def test_examples_are_valid_and_fire_every_edit(engine: claimedit.Engine) -> Non
     decisions = {line.decision for result in results if isinstance(result, claimedit.ClaimResult)
                  for line in result.lines}
     assert decisions == set(claimedit.Decision)
+
+
+OVERLAYS = sorted((EXAMPLES.parent / "states").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda path: path.name)
+def test_example_claims_exercise_every_example_overlay(
+    engine: claimedit.Engine, overlay: Path
+) -> None:
+    """The overlay demo (`claimedit check examples/claims.jsonl --overlay <it>`) shows something:
+    every edit the overlay replaces or adds fires, from the overlay, on an example claim of its
+    state, and every edit it disables fires there without the overlay and not with it."""
+    with_overlay = claimedit.load_engine(overlays=[overlay])
+    [loaded] = with_overlay.pack.overlays
+    claims = [json.loads(text) for text in EXAMPLES.read_text("utf-8").splitlines() if text]
+    in_state = [claim for claim in claims if str(claim.get("state")).upper() == loaded.state]
+    assert in_state, f"no example claim has state {loaded.state}"
+
+    def fired(which: claimedit.Engine) -> list[set[tuple[str, str]]]:
+        """The (rule id, source) pairs of each line of the state's claims."""
+        return [{(reason.rule_id, reason.source) for reason in line.reasons}
+                for claim in in_state for line in which.evaluate(claim).lines]
+
+    before, after = fired(engine), fired(with_overlay)
+    for item in loaded.edits:
+        assert any((item.edit.id, f"state:{loaded.state}") in line for line in after), item.edit.id
+    for rule_id in loaded.model.disable:
+        assert any(rule_id in {rule for rule, _ in old} and rule_id not in {rule for rule, _ in new}
+                   for old, new in zip(before, after, strict=True)), rule_id

@@ -59,5 +59,7 @@ def test_claim_error_names_source_record_claim_and_field() -> None:
     error = ClaimError("claims.jsonl", 7, "C9", (FieldIssue("lines.0.code", "bad code"),
                                                  FieldIssue("", "whole record")))
     assert str(error) == "claims.jsonl: record 7 (claim C9): lines.0.code: bad code; whole record"
-    assert error.to_dict()["issues"] == [{"field": "lines.0.code", "reason": "bad code"},
-                                         {"field": "", "reason": "whole record"}]
+    assert error.to_dict()["issues"] == [
+        {"field": "lines.0.code", "reason": "bad code", "type": "invalid"},
+        {"field": "", "reason": "whole record", "type": "invalid"},
+    ]

@@ -28,6 +28,9 @@ lines = st.builds(
     modifiers=st.lists(text, max_size=4).map(tuple),
     date_of_service=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
     decision=st.sampled_from(Decision), reasons=st.lists(reasons, max_size=3).map(tuple),
+    # Charges as ClaimLine admits them: >= 0, at most 2 decimals (exact text kept: "7.50").
+    charge=st.none() | st.decimals(min_value=0, max_value=10**9, places=2),
+    reviewed=st.booleans(),
 )
 adjustments = st.builds(
     Adjustment, claim_id=text, line_id=text, code=text,

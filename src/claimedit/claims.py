@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -30,8 +29,18 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import core_schema, from_json
 
+from claimedit.limits import (
+    MAX_CLAIM_LINES,
+    MAX_ERROR_TEXT,
+    MAX_ID,
+    MAX_ISSUES,
+    MAX_QUOTED,
+    cap_field,
+    cap_reason,
+    quote,
+)
 from claimedit.results import ClaimError, FieldIssue
 
 __all__ = ["Claim", "ClaimLine", "ClaimType", "Payer", "issues_of", "parse_claim"]
@@ -86,7 +95,7 @@ def normalise_code(value: Any) -> Any:
     code = value.strip().upper()
     if not _CODE.fullmatch(code):
         raise ValueError(
-            f"{value!r} is not a CPT or HCPCS code (5 characters: 5 digits, 4 digits and a "
+            f"{quote(value)} is not a CPT or HCPCS code (5 characters: 5 digits, 4 digits and a "
             "letter, or a letter and 4 digits)"
         )
     return code
@@ -98,7 +107,7 @@ def normalise_modifier(value: Any) -> Any:
         return value
     modifier = value.strip().upper()
     if not _MODIFIER.fullmatch(modifier):
-        raise ValueError(f"{value!r} is not a modifier (2 letters or digits, e.g. 26, TC, 59)")
+        raise ValueError(f"{quote(value)} is not a modifier (2 letters or digits, e.g. 26, TC, 59)")
     return modifier
 
 
@@ -161,7 +170,8 @@ class ClaimLine(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
     line_id: str | None = Field(
-        default=None, description="The submitter's line number; results use the position if absent."
+        default=None, max_length=MAX_ID,
+        description="The submitter's line number; results use the position if absent.",
     )
     code: Code
     modifiers: tuple[Modifier, ...] = Field(
@@ -189,12 +199,16 @@ class Claim(BaseModel):
         frozen=True, extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True
     )
 
-    claim_id: str = Field(min_length=1)
+    claim_id: str = Field(min_length=1, max_length=MAX_ID)
     payer: Payer
     state: str | None = Field(
         default=None, description="Two-letter state code; selects state exceptions of the pack."
     )
-    lines: tuple[ClaimLine, ...] = Field(min_length=1)
+    lines: tuple[ClaimLine, ...] = Field(
+        min_length=1, max_length=MAX_CLAIM_LINES,
+        description="The service lines: at least one, at most 100,000 (a bound on one record's "
+                    "work, far above X12's 50 or 999).",
+    )
     claim_type: ClaimType = Field(
         default=ClaimType.PROFESSIONAL,
         description="professional (837P, the default) or institutional (837I).",
@@ -220,20 +234,27 @@ class Claim(BaseModel):
             if not state:
                 return None
             if not _STATE.match(state):
-                raise ValueError(f"{value!r} is not a two-letter state code")
+                raise ValueError(f"{quote(value)} is not a two-letter state code")
             return state
         return value
 
 
 def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
-    """The field issues of a pydantic validation error, with dotted 0-based field paths."""
+    """The field issues of a pydantic validation error, with dotted 0-based field paths.
+
+    Each issue carries pydantic's error type as its slug. Values are quoted only when short
+    (:func:`claimedit.limits.quote`), never for a patient identifier; keys that came from the
+    input are shown only when short; at most :data:`~claimedit.limits.MAX_ISSUES` issues are
+    listed (within :data:`~claimedit.limits.MAX_ERROR_TEXT` characters), the rest counted.
+    """
     errors = error.errors(include_url=False)
     # A list whose items all failed also reports itself too short; the item errors say it all.
     failed_lists = {
         item["loc"][:position] for item in errors
         for position, step in enumerate(item["loc"]) if isinstance(step, int)
     }
-    issues: dict[str, str] = {}
+    issues: dict[str, FieldIssue] = {}
+    budget, left_out = MAX_ERROR_TEXT, 0
     for item in errors:
         kind, loc = item["type"], item["loc"]
         if kind == "too_short" and loc in failed_lists:
@@ -241,23 +262,48 @@ def issues_of(error: ValidationError) -> tuple[FieldIssue, ...]:
         # A union (the date of service) reports each branch it tried under a branch name.
         loc = tuple(step for step in loc if not (isinstance(step, str) and "[" in step))
         loc = loc[: loc.index("date_of_service") + 1] if "date_of_service" in loc else loc
-        field = ".".join(str(step) for step in loc)
+        field = cap_field(".".join(_step(step) for step in loc))
+        if field in issues:
+            continue  # one issue a field: the first branch's words
         message = item["msg"].removeprefix("Value error, ")
         named = next((step for step in reversed(loc) if step in _FIELD_MESSAGES), None)
+        # A patient identifier is never repeated, however short.
+        shown = "the value" if any(step in _PATIENT_FIELDS for step in loc) \
+            else quote(item.get("input"))
         if kind == "extra_forbidden":
             message = "unknown field"
         elif kind == "missing":
             message = "missing: this field is required"
         elif named == "date_of_service" or (named and kind == "string_pattern_mismatch"):
-            message = f"{item['input']!r} {_FIELD_MESSAGES[str(named)]}"
+            message = f"{shown} {_FIELD_MESSAGES[str(named)]}"
+            kind = _FIELD_TYPES[str(named)]  # one slug whichever branch of the field failed
         elif kind in ("enum", "int_parsing", "string_type"):
-            message = f"{item['input']!r}: {message}"
+            message = f"{shown}: {message}"
         elif kind == "json_invalid":
-            message = f"not JSON: {item['ctx'].get('error', message)}"
+            message = f"not JSON: {item.get('ctx', {}).get('error', message)}"
         elif kind == "too_short" and loc == ("lines",):
             message = "a claim needs at least one line"
-        issues.setdefault(field, message)  # one issue a field: the first branch's words
-    return tuple(FieldIssue(field, message) for field, message in issues.items())
+        message = cap_reason(message)
+        budget -= len(field) + len(message)
+        if len(issues) >= MAX_ISSUES or budget < 0:
+            left_out += 1
+            continue
+        issues[field] = FieldIssue(field, message, kind)
+    if left_out:
+        issues[""] = FieldIssue("", f"and {left_out:,} more problems not listed", "too_many_issues")
+    return tuple(issues.values())
+
+
+def _step(step: str | int) -> str:
+    """One step of a field path; an input key too long to repeat is described instead."""
+    if isinstance(step, str) and len(step) > MAX_QUOTED:
+        return f"<a key of {len(step):,} characters>"
+    return str(step)
+
+
+_PATIENT_FIELDS = frozenset({"patient_id"})
+_FIELD_TYPES = {"code": "code_invalid", "modifiers": "modifier_invalid",
+                "date_of_service": "date_of_service_invalid"}
 
 
 def parse_claim(data: Any, *, source: str = "<python>", record: int = 1) -> Claim | ClaimError:
@@ -281,10 +327,21 @@ def parse_claim(data: Any, *, source: str = "<python>", record: int = 1) -> Clai
     except ValidationError as exc:
         if isinstance(data, str | bytes):
             try:
-                data = json.loads(data)  # only to name the claim in the error
+                # Only to name the claim in the error. pydantic-core's parser, not json.loads:
+                # it has the same depth and number limits as the validation that just failed
+                # (json.loads recurses until RecursionError on a deeply nested record).
+                data = from_json(data)
             except ValueError:
                 data = None
         claim_id = data.get("claim_id") if isinstance(data, dict) else None
-        return ClaimError(
-            source, record, None if claim_id is None else str(claim_id), issues_of(exc)
-        )
+        return ClaimError(source, record, error_claim_id(claim_id), issues_of(exc))
+
+
+def error_claim_id(value: Any) -> str | None:
+    """The claim id an error record names: the id as given when it is text (or a number) of
+    at most :data:`~claimedit.limits.MAX_ID` characters, else ``None`` (a 20 MB "claim id"
+    is not repeated; the record number still names the record)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = value if isinstance(value, str) else quote(value)
+    return text if len(text) <= MAX_ID else None

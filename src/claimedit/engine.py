@@ -21,18 +21,26 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
 from claimedit._version import __version__
-from claimedit.claims import Claim, ClaimLine, Payer, normalise_code, parse_claim
-from claimedit.edits import COMPILERS, Check, CodeTable
+from claimedit.claims import (
+    Claim,
+    ClaimLine,
+    ClaimType,
+    Payer,
+    normalise_code,
+    parse_claim,
+)
+from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, components_billed
 from claimedit.history.judge import judge, judge_stream
 from claimedit.history.store import HistoryStore
 from claimedit.pack import RulePack, SourcedEdit, load_pack, packaged_rules_path
-from claimedit.pack.models import Component
 from claimedit.results import (
     SEVERITY,
     ClaimError,
@@ -42,6 +50,8 @@ from claimedit.results import (
     LineResult,
     Provenance,
     Reason,
+    new_claim_result,
+    new_line_result,
 )
 
 __all__ = ["Engine", "InvalidClaimError", "load_engine"]
@@ -50,62 +60,129 @@ _ALLOW = Decision.ALLOW
 _SEVERITY = SEVERITY
 _NO_REASONS: tuple[Reason, ...] = ()
 _NO_CODES: frozenset[str] = frozenset()
-# NamedTuple's generated __new__ takes keywords and costs a Python frame; tuple.__new__ with the
-# fields in order builds the same object several times faster on the per-line path.
-_new_result = tuple.__new__
-
-# Modifier 26 marks the professional component and TC the technical one (CMS PC/TC rules); a line
-# with neither bills the global service. These are the definition of the modifiers, not policy.
-_PROFESSIONAL = frozenset({str(Component.PROFESSIONAL)})
-_TECHNICAL = frozenset({str(Component.TECHNICAL)})
-_GLOBAL = frozenset({str(Component.GLOBAL)})
-_BOTH = _PROFESSIONAL | _TECHNICAL
 _COMPONENT_MODIFIERS = frozenset({"26", "TC"})
 
 _MEMO_LIMIT = 4096
 
 
 class _CodeRules:
-    """The checks compiled for one code (in one era, state variant and payer type), and a memo
-    of their outcomes.
+    """The checks compiled for one code (in one era, state variant, payer and claim type), and
+    a memo of their outcomes.
 
-    A line's outcome depends only on the modifiers these checks test (26, TC, their
-    ``modifiers_all`` and bypass modifiers) and on which column-1 codes of these checks are
-    billed on other lines that day, so it is computed once per such combination and shared.
+    A line's outcome depends only on the facts these checks declare they read (see
+    :class:`claimedit.edits.Fact`): the modifiers they test (26 and TC when one reads the
+    components), the codes they look for on the other lines of the day, the line's units and
+    the code's units that day, each capped just above the largest limit tested. The memo key is
+    derived from those declarations, so it is computed once per such combination and shared.
     The memo is derived data: filling it twice from two threads stores the same value, it is
-    keyed on the tested modifiers only and capped (a stream of other modifiers, GC, KX, 76 ...,
-    cannot multiply it), and it is not pickled (the engine recompiles from the pack).
+    keyed on what is read only and capped (a stream of other modifiers, GC, KX, 76 ..., or of
+    unit counts cannot multiply it), and it is not pickled (the engine recompiles the packs).
     """
 
-    __slots__ = ("checks", "column1", "memo", "tested")
+    __slots__ = ("checks", "counted", "day_codes", "day_units_cap", "memo", "tested",
+                 "units_cap")
 
     def __init__(self, checks: tuple[Check, ...]) -> None:
         self.checks = checks
-        column1 = frozenset().union(*(c.column1 for c in checks if c.column1 is not None))
-        self.column1: frozenset[str] | None = column1 or None
-        self.tested = _COMPONENT_MODIFIERS.union(
-            *(c.modifiers_all for c in checks if c.modifiers_all is not None),
-            *(c.bypass for c in checks if c.bypass is not None),
-        )
-        self.memo: dict[tuple[tuple[str, ...], frozenset[str]],
-                        tuple[Decision, tuple[Reason, ...]]] = {}
+        tested: set[str] = set()
+        day_codes: set[str] = set()
+        units_cap = day_units_cap = 0
+        for check in checks:
+            reads = check.reads
+            if Fact.COMPONENTS in reads:
+                tested |= _COMPONENT_MODIFIERS
+            if Fact.MODIFIERS in reads:
+                tested |= check.modifiers
+            if Fact.DAY_CODES in reads:
+                day_codes |= check.day_codes
+            if Fact.UNITS in reads:
+                units_cap = max(units_cap, check.units_cap)
+            if Fact.DAY_UNITS in reads:
+                day_units_cap = max(day_units_cap, check.units_cap)
+        self.tested = frozenset(tested)
+        self.day_codes: frozenset[str] | None = frozenset(day_codes) or None
+        self.units_cap = units_cap
+        self.day_units_cap = day_units_cap
+        # Some check reads units: the engine calls counted_outcome.
+        self.counted = units_cap > 0 or day_units_cap > 0
+        self.memo: dict[tuple[Any, ...], tuple[Decision, tuple[Reason, ...]]] = {}
 
     def outcome(
-        self, modifiers: tuple[str, ...], context: frozenset[str]
+        self, modifiers: tuple[str, ...], day_codes: frozenset[str]
     ) -> tuple[Decision, tuple[Reason, ...]]:
+        """The outcome for checks that read no units (the common case: a shorter key)."""
         if modifiers and not self.tested.issuperset(modifiers):
             modifiers = tuple([modifier for modifier in modifiers if modifier in self.tested])
-        key = (modifiers, context)
+        key = (modifiers, day_codes)
         found = self.memo.get(key)
         if found is None:
-            found = _decide(self.checks, modifiers, context)
-            if len(self.memo) < _MEMO_LIMIT:
-                self.memo[key] = found
+            found = self._decide(modifiers, day_codes, 0, 0, key)
+        return found
+
+    def counted_outcome(
+        self, modifiers: tuple[str, ...], day_codes: frozenset[str], units: int, day_units: int
+    ) -> tuple[Decision, tuple[Reason, ...]]:
+        """The outcome for checks that read the line's units or the code's units that day."""
+        if modifiers and not self.tested.issuperset(modifiers):
+            modifiers = tuple([modifier for modifier in modifiers if modifier in self.tested])
+        # Counts not read are 0; counts read are capped where every larger one answers the same.
+        units = min(units, self.units_cap)
+        day_units = min(day_units, self.day_units_cap)
+        key = (modifiers, day_codes, units, day_units)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._decide(modifiers, day_codes, units, day_units, key)
+        return found
+
+    def _decide(self, modifiers: tuple[str, ...], day_codes: frozenset[str], units: int,
+                day_units: int, key: tuple[Any, ...]) -> tuple[Decision, tuple[Reason, ...]]:
+        found = _decide(self.checks, Facts(
+            modifiers, components_billed(modifiers), units, day_codes, day_units))
+        if len(self.memo) < _MEMO_LIMIT:
+            self.memo[key] = found
         return found
 
 
-# code -> its rules, for one era, state variant and payer type
+# code -> its rules, for one era, state variant, payer type and claim type
 _CodeIndex = dict[str, _CodeRules]
+# (payer type, claim type) -> its code index, for one era and state variant
+_Era = dict[tuple[str, str], _CodeIndex]
+# (payer type, claim type) -> the code index of each era, for one state variant: the claim's
+# scope is looked up once per claim, its era once per date of service.
+_Scoped = dict[tuple[str, str], list[_CodeIndex]]
+
+
+class _LargeDay:
+    """The codes of a date of service with many lines, counted once: the set of its codes and
+    how many lines bill each. Below :data:`_LARGE_DAY` lines a plain list is faster to build
+    and to search; above it, counting per line would make a claim cost quadratic time (a claim
+    of 40,000 lines on one date took 30 s)."""
+
+    __slots__ = ("codes", "count")
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = frozenset(codes)
+        self.count = Counter(codes)
+
+
+_LARGE_DAY = 32
+
+
+def _day_units(
+    lines: tuple[ClaimLine, ...], others: Mapping[dt.date, Sequence[tuple[str, int]]] | None
+) -> dict[tuple[dt.date, str], int]:
+    """Units of each code on each date of service, summed over the claim's lines (and the lines
+    of the patient's other claims that day, ``others``), in one pass."""
+    units: dict[tuple[dt.date, str], int] = {}
+    for line in lines:
+        key = (line.date_of_service, line.code)
+        units[key] = units.get(key, 0) + line.units
+    if others:
+        for day, other_lines in others.items():
+            for code, count in other_lines:
+                key = (day, code)
+                units[key] = units.get(key, 0) + count
+    return units
 
 
 class InvalidClaimError(ValueError):
@@ -116,14 +193,6 @@ class InvalidClaimError(ValueError):
         super().__init__(str(error))
 
 
-def _components(modifiers: tuple[str, ...]) -> frozenset[str]:
-    professional = "26" in modifiers
-    technical = "TC" in modifiers
-    if professional:
-        return _BOTH if technical else _PROFESSIONAL
-    return _TECHNICAL if technical else _GLOBAL
-
-
 class Engine:
     """A compiled rule pack. Immutable: share one between threads, pickle it to processes.
 
@@ -131,16 +200,18 @@ class Engine:
     :meth:`evaluate_many`.
     """
 
-    __slots__ = ("_base", "_boundaries", "_pack", "_provenance", "_tables")
+    __slots__ = ("_base", "_boundaries", "_known", "_pack", "_provenance", "_tables")
 
     def __init__(self, pack: RulePack) -> None:
         self._pack = pack
         self._provenance = Provenance(
             pack.meta.id, pack.meta.version, pack.content_hash, __version__
         )
-        boundaries, tables = _compile(pack)
+        boundaries, tables = _compile((pack,))
         self._boundaries = boundaries
         self._base = tables[None]
+        # Codes some pack's code table lists: a line of any other code is not reviewed.
+        self._known = frozenset(entry.code for entry in pack.codes)
         self._tables = tables  # set last: from here on the engine refuses changes
 
     def __reduce__(self) -> tuple[type[Engine], tuple[RulePack]]:
@@ -178,8 +249,9 @@ class Engine:
 
         With ``history`` (a claim history store, see :func:`claimedit.open_history`), lines of
         the patient's earlier claims from the same provider on the same date of service count as
-        billed that day; the claim is then recorded, and ``adjustments`` lists earlier lines
-        whose decision it changes (``docs/history.md``). The engine holds no store: pass it in.
+        billed that day, for every edit that reads the day's codes or units; the claim is then
+        recorded, and ``adjustments`` lists earlier lines whose decision it changes
+        (``docs/history.md``). The engine holds no store: it is passed in on each call.
 
         Raises :class:`InvalidClaimError` when a dict is not a valid claim.
 
@@ -206,9 +278,14 @@ class Engine:
         payer: Payer | str,
         same_day_codes: Iterable[str] = (),
         state: str | None = None,
+        claim_type: ClaimType | str = ClaimType.PROFESSIONAL,
     ) -> LineResult:
-        """Evaluate one line, given the payer type and the codes of the other lines billed the
-        same date of service (the context a claim would give).
+        """Evaluate one line, given the payer type, the codes of the other lines billed the
+        same date of service (the context a claim would give), and optionally the state and the
+        claim type.
+
+        The line goes through the same path as a claim's: it is evaluated as a claim of itself
+        and one line (one unit, no modifier) of each distinct same-day code.
 
         Example:
             >>> import datetime as dt
@@ -218,20 +295,22 @@ class Engine:
             ...     payer="commercial", same_day_codes=["77386"]).decision
             <Decision.BUNDLE: 'bundle'>
         """
-        # One path for all: the line is checked as a one-line claim, and the context is given.
-        parsed = parse_claim(
-            {"claim_id": "-", "payer": payer, "state": state, "lines": [line]}
-        )
+        parsed = parse_claim({"claim_id": "-", "payer": payer, "state": state,
+                              "claim_type": claim_type, "lines": [line]})
         if isinstance(parsed, ClaimError):
             raise InvalidClaimError(parsed)
-        context = _same_day_context(same_day_codes)
-        line = parsed.lines[0]
-        rules = self._index(parsed.payer, parsed.state, line.date_of_service).get(line.code)
-        decision, reasons = (_ALLOW, _NO_REASONS) if rules is None else _decide(
-            rules.checks, line.modifiers, context)
-        return _new_result(LineResult, (
-            line.line_id or "1", line.code, line.modifiers, line.date_of_service, decision, reasons,
-        ))
+        others = _same_day_codes(same_day_codes)
+        if others:
+            day = parsed.lines[0].date_of_service
+            # Validated above (the codes normalised, the date the line's): built without
+            # validating again.
+            context = tuple(
+                ClaimLine.model_construct(line_id=None, code=code, modifiers=(),
+                                          date_of_service=day, units=1, charge=None)
+                for code in others
+            )
+            parsed = parsed.model_copy(update={"lines": (parsed.lines[0], *context)})
+        return self._evaluate(parsed).lines[0]
 
     @overload
     def evaluate_many(
@@ -287,32 +366,33 @@ class Engine:
 
     # -- the one evaluation path ---------------------------------------------------------------
 
-    def _eras(self, state: str | None) -> list[dict[str, _CodeIndex]]:
-        eras = self._tables.get(state) if state is not None else None
-        return self._tables[None] if eras is None else eras
-
-    def _index(self, payer: str, state: str | None, day: dt.date) -> _CodeIndex:
-        return self._eras(state)[bisect_right(self._boundaries, day)][payer]
-
     def _evaluate(
         self, claim: Claim, others: Mapping[dt.date, Sequence[tuple[str, int]]] | None = None
     ) -> ClaimResult:
-        # The hot path: a claim's lines share the payer and state, and usually one to three dates,
-        # so the code index is looked up once per date; lines whose code no edit watches cost one
-        # dictionary look-up and one tuple.
-        # ``others``: the (code, units) of the lines of other claims of the same patient and
+        # The hot path: a claim's lines share the payer, claim type and state, and usually one
+        # to three dates, so the code index is looked up once per date; lines whose code no edit
+        # watches cost one dictionary look-up and one tuple. What a line's checks read is
+        # gathered only when they read it, once per claim: the codes of each date of service
+        # (counted once per date when the date has many lines), the units of each code and date.
+        # ``others``: the (code, units) of the lines of the patient's other claims at the same
         # provider, by date of service (claim history, see claimedit.history): they count as
-        # lines billed that day.
+        # lines billed that day, for the day's codes and the day's units alike.
         lines = claim.lines
         several = len(lines) > 1 or bool(others)
-        payer = claim.payer
         state = claim.state
-        eras = self._base if state is None else self._eras(state)
+        scoped = self._base if state is None else self._tables.get(state, self._base)
+        eras = scoped[claim.payer, claim.claim_type]
         boundaries = self._boundaries
+        known = self._known
+        make_line = new_line_result  # locals: the loop below runs once per line
+        allow = _ALLOW
+        no_reasons = _NO_REASONS
         last_day: dt.date | None = None
         index: _CodeIndex = {}
         indexes: dict[dt.date, _CodeIndex] = {}
-        day_codes: dict[dt.date, list[str]] | None = None
+        days: dict[dt.date, list[str]] | None = None
+        large: dict[dt.date, _LargeDay] | None = None
+        units_by_day: dict[tuple[dt.date, str], int] | None = None
         results = []
         position = 0
         for line in lines:
@@ -322,40 +402,61 @@ class Engine:
                 last_day = day
                 found = indexes.get(day)
                 if found is None:
-                    found = indexes[day] = eras[bisect_right(boundaries, day)][payer]
+                    found = indexes[day] = eras[bisect_right(boundaries, day)]
                 index = found
             code = line.code
             rules = index.get(code)
             if rules is None:
-                results.append(_new_result(LineResult, (
-                    line.line_id or str(position), code, line.modifiers, day, _ALLOW, _NO_REASONS,
+                results.append(make_line((
+                    line.line_id or str(position), code, line.modifiers, day, allow, no_reasons,
+                    line.charge, code in known,
                 )))
                 continue
-            context = _NO_CODES
-            column1 = rules.column1
-            if column1 is not None and several:
-                if day_codes is None:
-                    day_codes = {}
+            day_codes = _NO_CODES
+            watched = rules.day_codes
+            if watched is not None and several:
+                if days is None:
+                    days = {}
                     for other in lines:
-                        day_codes.setdefault(other.date_of_service, []).append(other.code)
+                        days.setdefault(other.date_of_service, []).append(other.code)
                     if others:
                         for other_day, other_lines in others.items():
-                            if other_day in day_codes:
-                                day_codes[other_day].extend([c for c, _ in other_lines])
-                codes = day_codes[day]
-                if len(codes) > 1:
-                    # The column-1 codes billed on the other lines of the same date (the line's
+                            if other_day in days:
+                                days[other_day].extend([code for code, _ in other_lines])
+                codes = days[day]
+                if len(codes) > _LARGE_DAY:
+                    if large is None:
+                        large = {}
+                    counted = large.get(day)
+                    if counted is None:
+                        counted = large[day] = _LargeDay(codes)
+                    day_codes = watched.intersection(counted.codes)
+                    if code in day_codes and counted.count[code] == 1:
+                        day_codes = day_codes - {code}
+                elif len(codes) > 1:
+                    # The watched codes billed on the other lines of the same date (the line's
                     # own code counts only when another line bills it too).
-                    context = column1.intersection(codes)
-                    if code in context and codes.count(code) == 1:
-                        context = context - {code}
-            decision, reasons = rules.outcome(line.modifiers, context)
-            results.append(_new_result(LineResult, (
+                    day_codes = watched.intersection(codes)
+                    if code in day_codes and codes.count(code) == 1:
+                        day_codes = day_codes - {code}
+            if rules.counted:
+                units = line.units
+                day_units = units
+                if several and rules.day_units_cap:
+                    if units_by_day is None:
+                        units_by_day = _day_units(lines, others)
+                    day_units = units_by_day[day, code]
+                decision, reasons = rules.counted_outcome(
+                    line.modifiers, day_codes, units, day_units)
+            else:
+                decision, reasons = rules.outcome(line.modifiers, day_codes)
+            results.append(make_line((
                 line.line_id or str(position), code, line.modifiers, day, decision, reasons,
+                line.charge, True,
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
-        return _new_result(ClaimResult, (
-            claim.claim_id, payer, state, tuple(results), self._provenance, (), None,
+        return new_claim_result((
+            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (), None,
         ))
 
     # -- what is in force ----------------------------------------------------------------------
@@ -378,14 +479,15 @@ class Engine:
         ]
 
 
-def _same_day_context(codes: Iterable[Any]) -> frozenset[str]:
-    """The codes of ``evaluate_line``'s ``same_day_codes``, read as a claim line's code is: a
-    number is taken as its digits (as ``ClaimLine`` does), anything else must be a code."""
+def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
+    """The distinct codes of ``evaluate_line``'s ``same_day_codes``, read as a claim line's
+    code is: a number is taken as its digits (as ``ClaimLine`` does), anything else must be a
+    code."""
     if isinstance(codes, str | bytes):
         # A lone string would be read character by character: say what is wrong instead.
         issue = FieldIssue("same_day_codes", f"{codes!r} is one value: pass a list of codes")
         raise InvalidClaimError(ClaimError("<python>", 1, None, (issue,)))
-    context = set()
+    context: dict[str, None] = {}
     issues = []
     for position, code in enumerate(codes):
         if isinstance(code, int) and not isinstance(code, bool):
@@ -393,29 +495,20 @@ def _same_day_context(codes: Iterable[Any]) -> frozenset[str]:
         try:
             if not isinstance(code, str):
                 raise ValueError(f"{code!r} is not a CPT or HCPCS code (a string)")
-            context.add(normalise_code(code))
+            context[normalise_code(code)] = None
         except ValueError as exc:
             issues.append(FieldIssue("same_day_codes", f"item {position}: {exc}"))
     if issues:
         raise InvalidClaimError(ClaimError("<python>", 1, None, tuple(issues)))
-    return frozenset(context)
+    return tuple(context)
 
 
-def _decide(
-    checks: tuple[Check, ...], modifiers: tuple[str, ...], context: frozenset[str]
-) -> tuple[Decision, tuple[Reason, ...]]:
-    """Run the checks compiled for a line's code; every one that matches adds its reason."""
-    components = _components(modifiers)
+def _decide(checks: tuple[Check, ...], facts: Facts) -> tuple[Decision, tuple[Reason, ...]]:
+    """Run the checks compiled for a line's code; every one that fires adds its reason."""
     reasons = []
     worst = _ALLOW
     for check in checks:
-        if check.components is not None and check.components.isdisjoint(components):
-            continue
-        if check.modifiers_all is not None and not check.modifiers_all.issubset(modifiers):
-            continue
-        if check.column1 is not None and check.column1.isdisjoint(context):
-            continue
-        if check.bypass is not None and not check.bypass.isdisjoint(modifiers):
+        if not check.fires(facts):
             continue
         reason = check.reason
         reasons.append(reason)
@@ -442,14 +535,20 @@ def _edits_in_force(pack: RulePack, day: dt.date, state: str | None) -> list[Sou
     return [active[rule_id] for rule_id in sorted(active)]
 
 
-def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[str, _CodeIndex]]]]:
+def _compile(
+    packs: tuple[RulePack, ...],
+) -> tuple[list[dt.date], dict[str | None, _Scoped]]:
     """Split time into eras at every date something starts or ends, and build, per era, state
-    variant and payer type, the code -> checks index."""
+    variant, payer type and claim type, the code -> checks index. Each pack's edits are
+    compiled against its own code table; a state overlay applies to its own pack's edits."""
     cuts: set[dt.date] = set()
-    ranges = [entry.effective for entry in pack.codes] + [item.effective for item in pack.edits]
-    for overlay in pack.overlays:
-        ranges.append(overlay.model.effective)
-        ranges += [item.effective for item in overlay.edits]
+    ranges = []
+    for pack in packs:
+        ranges += [entry.effective for entry in pack.codes]
+        ranges += [item.effective for item in pack.edits]
+        for overlay in pack.overlays:
+            ranges.append(overlay.model.effective)
+            ranges += [item.effective for item in overlay.edits]
     for span in ranges:
         # An era needs a day before the first cut to stand for it: no cut at the first date.
         if span.start is not None and span.start > dt.date.min:
@@ -460,25 +559,44 @@ def _compile(pack: RulePack) -> tuple[list[dt.date], dict[str | None, list[dict[
     # era i covers [boundaries[i-1], boundaries[i]); a representative day for each:
     days = [boundaries[0] - dt.timedelta(days=1)] if boundaries else [dt.date(2000, 1, 1)]
     days += boundaries
+    scopes = [(payer.value, claim_type.value) for payer in Payer for claim_type in ClaimType]
 
-    tables: dict[str | None, list[dict[str, _CodeIndex]]] = {}
-    for state in [None, *(overlay.state for overlay in pack.overlays)]:
+    tables: dict[str | None, _Scoped] = {}
+    states = dict.fromkeys(overlay.state for pack in packs for overlay in pack.overlays)
+    for state in [None, *states]:
         eras = []
         for day in days:
-            code_table = CodeTable(pack.codes, day)
-            by_payer: dict[str, dict[str, list[Check]]] = {payer.value: {} for payer in Payer}
-            for item in _edits_in_force(pack, day, state):
-                compiled = list(COMPILERS[item.edit.kind](item, code_table))
-                for payer in item.edit.payers:
-                    index = by_payer[payer.value]
-                    for code, check in compiled:
-                        index.setdefault(code, []).append(check)
-            eras.append({
-                payer: {code: _CodeRules(tuple(checks)) for code, checks in index.items()}
-                for payer, index in by_payer.items()
-            })
-        tables[state] = eras
+            by_scope: dict[tuple[str, str], dict[str, list[Check]]] = {s: {} for s in scopes}
+            for pack in packs:
+                code_table = CodeTable(pack.codes, day)
+                for item in _edits_in_force(pack, day, state):
+                    edit = item.edit
+                    compiled = list(KINDS[edit.kind].compile(item, code_table))
+                    for payer in edit.payers:
+                        for claim_type in edit.claim_types:
+                            index = by_scope[payer.value, claim_type.value]
+                            for code, check in compiled:
+                                index.setdefault(code, []).append(check)
+            # Scopes with the same checks for a code share one _CodeRules (and its memo): most
+            # edits apply to both claim types.
+            shared: dict[tuple[Check, ...], _CodeRules] = {}
+            era: _Era = {}
+            for scope, index in by_scope.items():
+                era[scope] = {}
+                for code, checks in index.items():
+                    # Reasons come out sorted by rule id, whichever pack an edit came from.
+                    key = tuple(sorted(checks, key=_rule_id))
+                    rules = shared.get(key)
+                    if rules is None:
+                        rules = shared[key] = _CodeRules(key)
+                    era[scope][code] = rules
+            eras.append(era)
+        tables[state] = {scope: [era[scope] for era in eras] for scope in scopes}
     return boundaries, tables
+
+
+def _rule_id(check: Check) -> str:
+    return check.rule_id
 
 
 def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path] = ()) -> Engine:
@@ -486,9 +604,15 @@ def load_engine(path: str | Path | None = None, *, overlays: Iterable[str | Path
     ``overlays`` adds state-exception files kept outside the pack (see :func:`load_pack`).
 
     Raises :class:`claimedit.RulePackError` listing every problem when the pack is broken.
+    Which pack was loaded, from where, is logged at INFO on the ``claimedit`` logger, and is on
+    the engine: ``engine.pack.root``, ``engine.provenance``.
 
     Example:
         >>> load_engine().provenance.pack
         'igrt'
     """
-    return Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
+    engine = Engine(load_pack(packaged_rules_path() if path is None else path, overlays))
+    p = engine.provenance
+    logging.getLogger("claimedit").info("rule pack %s %s %s from %s", p.pack, p.version,
+                                        p.content_hash, engine.pack.root)
+    return engine

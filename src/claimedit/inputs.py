@@ -39,14 +39,21 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+from pydantic_core import from_json
+
+from claimedit.claims import error_claim_id
+from claimedit.limits import MAX_CLAIM_LINES, MAX_CSV_FIELD, MAX_ISSUES, MAX_RECORD_BYTES, quote
 from claimedit.results import ClaimError, FieldIssue
 
 if TYPE_CHECKING:
     from claimedit.adapters import PayerMap
 
-__all__ = ["FORMATS", "HEAD_SIZE", "Record", "detect_format", "read_jsonl", "read_records"]
+__all__ = [
+    "FORMATS", "HEAD_SIZE", "Record", "bounded_lines", "detect_format", "read_csv", "read_json",
+    "read_jsonl", "read_records",
+]
 
 
 class Record(NamedTuple):
@@ -57,39 +64,177 @@ class Record(NamedTuple):
     data: Any | ClaimError
 
 
-Reader = Callable[[Iterable[str], str], Iterator[Record]]
+Reader = Callable[..., Iterator[Record]]
 
 
-def _error(source: str, number: int, reason: str, claim_id: str | None = None) -> Record:
-    return Record(source, number, ClaimError(source, number, claim_id, (FieldIssue("", reason),)))
+def _error(
+    source: str, number: int, reason: str, claim_id: str | None = None, kind: str = "invalid",
+    field: str = "",
+) -> Record:
+    issue = FieldIssue(field, reason, kind)
+    return Record(source, number, ClaimError(source, number, claim_id, (issue,)))
+
+
+def bounded_lines(stream: IO[bytes], limit: int = MAX_RECORD_BYTES) -> Iterator[bytes]:
+    """The lines of a binary stream, none held longer than ``limit`` bytes.
+
+    A longer line is yielded as its first ``limit + 1`` bytes, without its end of line, and the
+    rest is skipped unread into memory: readers see it is too long (:func:`too_long`) and report
+    it; the next line is read as usual.
+    """
+    readline = stream.readline
+    while line := readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def too_long(line: str | bytes, limit: int = MAX_RECORD_BYTES) -> bool:
+    """True when ``line`` is over ``limit`` (its end of line not counted)."""
+    if len(line) <= limit:
+        return False
+    content = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
+    return len(content) > limit
+
+
+def _size_message(what: str, limit: int) -> str:
+    return f"{what} is longer than {limit:,} bytes, the limit: skipped unread"
 
 
 def read_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
     """One claim per line; blank lines are skipped, record numbers are line numbers.
 
     The data of a record is the line's JSON text: :func:`claimedit.parse_claim` parses and
-    validates it in one pass (a line that is not JSON becomes an error record there).
+    validates it in one pass (a line that is not JSON becomes an error record there). A line
+    longer than :data:`~claimedit.limits.MAX_RECORD_BYTES` is an error record, not parsed.
     """
     for number, text in enumerate(lines, start=1):
         if number == 1:  # a byte-order mark (some Windows tools write one) is not JSON
             text = text.removeprefix(b"\xef\xbb\xbf") if isinstance(text, bytes) \
                 else text.removeprefix("\ufeff")
-        if text.strip():
+        if len(text) > MAX_RECORD_BYTES and too_long(text):
+            yield _error(source, number, _size_message("the line", MAX_RECORD_BYTES),
+                         kind="record_too_large")
+        elif text.strip():
             yield Record(source, number, text)
 
 
-def read_json(lines: Iterable[str], source: str) -> Iterator[Record]:
-    """One JSON document: a claim, or a list of claims (record numbers are list positions)."""
-    try:
-        document = json.loads("".join(lines))
-    except json.JSONDecodeError as exc:
-        yield _error(source, 1, f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+# The bytes that change the structure outside a string, and inside one.
+_STRUCTURE = re.compile(rb'[\[\]{}",]')
+_IN_STRING = re.compile(rb'["\\]')
+_CHUNK = 1 << 16
+
+
+def read_json(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
+    """One JSON document: a claim, or a list of claims (record numbers are list positions).
+
+    A list is streamed: one element is held at a time (memory stays flat however long the
+    file), each element is parsed on its own, so a damaged element is one error record and the
+    elements after it are read. Elements over :data:`~claimedit.limits.MAX_RECORD_BYTES` are
+    skipped unread. A file that ends inside the list (a truncated file) says so in a last error.
+    """
+    chunks = (chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else chunk
+              for chunk in lines)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            break
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not head:
+        return  # an empty file: the caller says so
+    if not head.startswith(b"["):
+        yield _json_record(source, 1, _bounded_document(head, chunks))
         return
-    if isinstance(document, list):
-        for number, item in enumerate(document, start=1):
-            yield Record(source, number, item)
-    else:
-        yield Record(source, 1, document)
+    scanned = _array_elements(itertools.chain((head[1:],), chunks))
+    for number, element in enumerate(scanned, start=1):
+        if isinstance(element, _Unclosed):
+            if element.text.strip() or element.inside:
+                yield _error(source, number, "the file ends inside this record: the list is not "
+                             "closed (a truncated file?)", kind="json_truncated")
+            else:
+                yield _error(source, number, "the list is not closed: ']' is missing at the end "
+                             "(a truncated file?)", kind="json_truncated")
+            return
+        yield _json_record(source, number, element)
+
+
+def _json_record(source: str, number: int, element: bytes | int) -> Record:
+    if isinstance(element, int):
+        return _error(source, number, _size_message(f"the record ({element:,} bytes)",
+                                                    MAX_RECORD_BYTES), kind="record_too_large")
+    if not element.strip():
+        return _error(source, number, "an empty item in the list (two commas, or a comma before "
+                      "']')", kind="json_invalid")
+    try:
+        # pydantic-core's parser: depth and number limits of its own (json.loads would recurse
+        # into a RecursionError on deep nesting); it also checks the UTF-8 of this element only.
+        return Record(source, number, from_json(element))
+    except ValueError as exc:
+        return _error(source, number, f"not JSON: {exc}", kind="json_invalid")
+
+
+def _bounded_document(head: bytes, chunks: Iterator[bytes]) -> bytes | int:
+    """The whole document when within the limit, else its size (counted, not kept)."""
+    parts, size = [head], len(head)
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_RECORD_BYTES:
+            parts = []
+        else:
+            parts.append(chunk)
+    return b"".join(parts) if size <= MAX_RECORD_BYTES else size
+
+
+class _Unclosed(NamedTuple):
+    text: bytes
+    inside: bool
+
+
+def _array_elements(chunks: Iterator[bytes]) -> Iterator[bytes | int | _Unclosed]:
+    """The elements of a JSON list whose ``[`` was already read: each element's bytes, or its
+    size when over the limit, and an :class:`_Unclosed` last when the list does not end."""
+    buf, pos, start, dropped = b"", 0, 0, 0
+    depth, in_string = 0, False
+    while True:
+        found = (_IN_STRING if in_string else _STRUCTURE).search(buf, pos)
+        if found is None or (found.end() >= len(buf) and buf[found.start()] == 0x5C):  # "\\"
+            # Scanned to the end (but for a backslash whose escaped byte is still to come).
+            pos = len(buf) if found is None else found.start()
+            chunk = next(chunks, None)
+            if chunk is None:
+                yield _Unclosed(buf[start:] if not dropped else b"x", depth > 0 or in_string)
+                return
+            if dropped or len(buf) - start > MAX_RECORD_BYTES:
+                # Too large to hold: count it, keep scanning its structure, keep nothing.
+                dropped += pos - start
+                buf, pos, start = buf[pos:] + chunk, 0, 0
+            else:
+                buf, pos, start = buf[start:] + chunk, pos - start, 0
+            continue
+        char, pos = buf[found.start()], found.end()
+        if in_string:
+            if char == 0x5C:  # backslash: the next byte is escaped
+                pos += 1
+            else:
+                in_string = False
+        elif char == 0x22:  # "
+            in_string = True
+        elif char in (0x7B, 0x5B):  # { [
+            depth += 1
+        elif depth > 0 and char in (0x7D, 0x5D):  # } ]
+            depth -= 1
+        elif depth == 0 and char in (0x2C, 0x5D):  # , or the list's own ]
+            end = found.start()
+            if dropped:
+                yield dropped + end - start
+                dropped = 0
+            elif char == 0x2C or buf[start:end].strip():
+                yield buf[start:end]
+            start = pos
+            if char == 0x5D:
+                return  # what follows the list is not read
 
 
 _CLAIM_COLUMNS = (
@@ -97,49 +242,130 @@ _CLAIM_COLUMNS = (
 )
 _MODIFIER_SEPARATORS = re.compile(r"[\s,;:]+")
 _LINE_COLUMNS = ("line_id", "code", "date_of_service", "units", "charge")
+_UNITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+_REQUIRED = frozenset({"claim_id", "payer", "code", "date_of_service"})
 
 
-def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
+class _Damage(NamedTuple):
+    line: int
+    reason: str
+    kind: str
+
+
+def _decoded(lines: Iterable[str | bytes], damage: dict[int, _Damage]) -> Iterator[str]:
+    """CSV lines as text, one line at a time: a line that is not UTF-8, or too long, is noted
+    in ``damage`` (by line number) and replaced, so the rows after it are read as usual."""
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_CSV_FIELD and too_long(line, MAX_CSV_FIELD):
+            damage[number] = _Damage(number, f"row {number} is longer than {MAX_CSV_FIELD:,} "
+                                     "characters, the limit: skipped", "row_too_long")
+            yield "\n"
+            continue
+        if isinstance(line, bytes):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                damage[number] = _Damage(number, f"row {number}: invalid UTF-8 at byte "
+                                         f"{exc.start + 1} of the line", "invalid_utf8")
+                text = line.decode("utf-8", "replace")
+        else:
+            text = line.removeprefix("\ufeff") if number == 1 else line
+        yield text
+
+
+def _damage_until(damage: dict[int, _Damage], line: int) -> list[_Damage]:
+    return [damage.pop(number) for number in sorted(damage) if number <= line]
+
+
+def _capped(issues: list[FieldIssue]) -> tuple[FieldIssue, ...]:
+    if len(issues) <= MAX_ISSUES:
+        return tuple(issues)
+    more = len(issues) - MAX_ISSUES + 1
+    return (*issues[: MAX_ISSUES - 1],
+            FieldIssue("", f"and {more:,} more problems not listed", "too_many_issues"))
+
+
+def read_csv(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
     """One claim line per row, grouped into claims by contiguous ``claim_id``.
 
+    ``lines`` are text, or bytes decoded here one line at a time (UTF-8, a byte-order mark
+    dropped): a row with a byte that is not UTF-8, an over-long row or a row the CSV module
+    cannot read is reported and the rows after it are read as usual. A damaged row whose claim
+    id can be read makes its claim an error (a claim is never decided without one of its rows).
     The record number of a claim is the file line of its first row.
     """
-    reader = csv.DictReader(lines)
-    if reader.fieldnames is None:
+    damage: dict[int, _Damage] = {}
+    rows = csv.reader(_decoded(lines, damage))
+    header_row = next(rows, None)
+    while header_row == []:
+        header_row = next(rows, None)
+    if header_row is None:
         return
-    header = {name: (name or "").strip().lower() for name in reader.fieldnames}
-    missing = {"claim_id", "payer", "code", "date_of_service"} - set(header.values())
+    header = [name.strip().lower() for name in header_row]
+    if damage:
+        first = damage.pop(min(damage))
+        yield _error(source, first.line, f"the CSV header: {first.reason}", kind=first.kind)
+        return
+    missing = _REQUIRED - set(header)
     if missing:
-        yield _error(source, 1, f"CSV header lacks column(s): {', '.join(sorted(missing))}")
+        yield _error(source, 1, f"CSV header lacks column(s): {', '.join(sorted(missing))}",
+                     kind="csv_header_missing")
         return
+    columns = {name: index for index, name in enumerate(header) if name}  # the last one wins
     seen: set[str] = set()
     current: dict[str, Any] | None = None
-    conflicts: list[FieldIssue] = []
+    issues: list[FieldIssue] = []
+    orphans: list[_Damage] = []  # damaged rows with no claim id, not yet placed
     skipping: str | None = None
     first_line = 0
 
     def finished() -> Record:
         assert current is not None
-        if conflicts:
-            error = ClaimError(source, first_line, current["claim_id"], tuple(conflicts))
+        if issues:
+            error = ClaimError(source, first_line, error_claim_id(current["claim_id"]),
+                               _capped(issues))
             return Record(source, first_line, error)
         return Record(source, first_line, current)
 
-    for row in reader:
-        row = {header[key]: (value or "").strip() for key, value in row.items() if key in header}
-        line_number = reader.line_num
+    def orphaned() -> Iterator[Record]:
+        for item in orphans:
+            yield _error(source, item.line, item.reason, kind=item.kind)
+        orphans.clear()
+
+    while True:
+        before = rows.line_num
+        try:
+            cells = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            orphans.append(_Damage(before + 1, f"row {before + 1}: not CSV: {exc}", "csv_invalid"))
+            continue
+        line_number = before + 1
+        hurt = _damage_until(damage, rows.line_num) if damage else []
+        row = {name: cells[index].strip() for name, index in columns.items()
+               if index < len(cells)}
         claim_id = row.get("claim_id", "")
+        if hurt and (not claim_id or "\ufffd" in claim_id):
+            orphans += hurt  # the row cannot say which claim it belongs to
+            continue
+        if not cells:
+            continue  # a blank line
         if claim_id == skipping:
             continue
         if current is None or claim_id != current["claim_id"]:
             if current is not None:
                 yield finished()
-            current, conflicts, skipping = None, [], None
+            yield from orphaned()  # between two claims: its own error
+            current, issues, skipping = None, [], None
             if claim_id in seen:
                 # Streaming keeps one claim in memory, so a claim must not be split; the part
                 # already written stands, and this part is one error, not a second claim.
-                yield _error(source, line_number, f"rows of claim {claim_id} are not contiguous: "
-                             "sort the file by claim_id", claim_id)
+                yield _error(source, line_number, f"rows of claim {quote(claim_id)} are not "
+                             "contiguous: sort the file by claim_id", error_claim_id(claim_id),
+                             kind="csv_rows_not_contiguous")
                 skipping = claim_id
                 continue
             seen.add(claim_id)
@@ -151,26 +377,43 @@ def read_csv(lines: Iterable[str], source: str) -> Iterator[Record]:
             current["claim_id"] = claim_id
             current["lines"] = []
         else:
+            # A damaged row between two rows of this claim was one of its rows.
+            issues += [FieldIssue("", item.reason, item.kind) for item in orphans]
+            orphans.clear()
             # The claim's fields belong to the claim: every row must repeat the first row's.
             for key in _CLAIM_COLUMNS[1:]:
                 value = row.get(key) or None
                 if value is not None and value != current.get(key):
-                    conflicts.append(FieldIssue(
+                    # A patient identifier is never repeated in a message.
+                    said = "" if key == "patient_id" else \
+                        f" ({quote(value)}, the first row {quote(current.get(key))})"
+                    issues.append(FieldIssue(
                         f"lines.{len(current['lines'])}.{key}",
-                        f"row {line_number} says {value!r}, "
-                        f"the claim's first row {current.get(key)!r}",
+                        f"row {line_number} differs from the claim's first row{said}",
+                        "csv_claim_field_conflict",
                     ))
+        position = len(current["lines"])
+        issues += [FieldIssue(f"lines.{position}", item.reason, item.kind) for item in hurt]
+        if position >= MAX_CLAIM_LINES:
+            if position == MAX_CLAIM_LINES:
+                issues.append(FieldIssue("lines", f"the claim has more than {MAX_CLAIM_LINES:,} "
+                                         "lines, the limit", "too_many_lines"))
+                current["lines"].append(None)  # counted once; the rest are not kept
+            continue
         line: dict[str, Any] = {key: row[key] for key in _LINE_COLUMNS if row.get(key)}
         modifiers = row.get("modifiers", "")
         if not modifiers:
             modifiers = " ".join(row.get(f"modifier{n}", "") for n in range(1, 5)).strip()
         if modifiers:
             line["modifiers"] = [part for part in _MODIFIER_SEPARATORS.split(modifiers) if part]
-        if "units" in line and line["units"].isdigit():
+        if "units" in line and _UNITS.fullmatch(line["units"]):
             line["units"] = int(line["units"])
         current["lines"].append(line)
     if current is not None:
         yield finished()
+    yield from orphaned()
+    for item in damage.values():  # damage after the last row (a broken last line)
+        yield _error(source, item.line, item.reason, kind=item.kind)
 
 
 class _AdapterReader:
@@ -192,7 +435,7 @@ class _AdapterReader:
         try:
             adapter = importlib.import_module(f"claimedit.adapters.{self.module}")
         except MissingExtraError as exc:
-            yield _error(source, 0, str(exc))
+            yield _error(source, 0, str(exc), kind="missing_extra")
             return
         options = {} if payer_map is None else adapter.reader_options(payer_map)
         yield from getattr(adapter, self.reader)(lines, source, **options)

@@ -1,6 +1,9 @@
 """Write results: a table for people, JSON or JSON Lines for programs, and the summary.
 
-Writers take results one at a time, so output streams as input is read.
+Writers take results one at a time, so output streams as input is read. Nothing an input
+record holds can forge output: JSON escapes every character outside printable ASCII, error
+lines on stderr escape control characters (:class:`~claimedit.results.ClaimError` prints as one
+line), and the table strips them from its cells.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from claimedit.limits import printable
 from claimedit.results import ClaimError, ClaimResult, Decision, HistoryStatus, Reason
 
 __all__ = [
@@ -16,12 +20,22 @@ __all__ = [
 
 
 class Summary:
-    """Counts of claims, lines by decision, and invalid records."""
+    """Counts of claims, lines by decision, invalid records, and the warnings of the run
+    (empty files, duplicate claim ids: said, not errors)."""
+
+    _KEPT = 100  # warnings listed in the summary; the rest are counted
 
     def __init__(self) -> None:
         self.claims = 0
         self.invalid = 0
         self._counts = dict.fromkeys(Decision, 0)
+        self.warnings: list[str] = []
+        self.warning_count = 0
+
+    def warn(self, message: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < self._KEPT:
+            self.warnings.append(message)
 
     def add(self, item: ClaimResult | ClaimError) -> None:
         if isinstance(item, ClaimError):
@@ -43,12 +57,19 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"claims": self.claims, "lines": self.lines, "decisions": dict(self.decisions),
-                "invalid_records": self.invalid}
+                "invalid_records": self.invalid, "warnings": self.warning_count,
+                "warning_messages": list(self.warnings)}
 
     def __str__(self) -> str:
+        """``2 claims, 5 lines: 3 allow, 1 bundle, 1 deny; 1 invalid record``."""
         counts = ", ".join(f"{count} {name}" for name, count in self.decisions.items())
-        return (f"{self.claims} claims, {self.lines} lines: {counts}; "
-                f"{self.invalid} invalid records")
+        warned = f"; {_count(self.warning_count, 'warning')}" if self.warning_count else ""
+        return (f"{_count(self.claims, 'claim')}, {_count(self.lines, 'line')}: {counts}; "
+                f"{_count(self.invalid, 'invalid record')}{warned}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Writer:
@@ -60,11 +81,17 @@ class Writer:
         self.summary = Summary()
 
     def write(self, item: ClaimResult | ClaimError) -> None:
-        self.summary.add(item)
+        # Counted once written: an item whose writing fails is replaced by its error record.
         if isinstance(item, ClaimError):
             self.error(item)
         else:
             self.result(item)
+        self.summary.add(item)
+
+    def warn(self, message: str) -> None:
+        """Something suspicious but not invalid: on ``err`` now, and in the summary."""
+        self.summary.warn(message)
+        print(f"warning: {printable(message)}", file=self.err)
 
     def result(self, result: ClaimResult) -> None:
         raise NotImplementedError
@@ -114,9 +141,15 @@ class JsonWriter(Writer):
 
 
 class TableWriter(Writer):
-    """A fixed-width table, one row per line, then the summary."""
+    """A fixed-width table, one row per line, then the summary.
 
-    _ROW = "{:<14} {:<6} {:<6} {:<8} {:<10} {:<10} {:<7} {}"
+    The widths are fixed, not measured, so that rows stream out as claims are read: the claim
+    column holds 38 characters (the longest claim id X12 allows, CLM01), the modifier column
+    four modifiers. A longer value (possible in JSON or CSV input) pushes the rest of its row
+    to the right; it is never cut.
+    """
+
+    _ROW = "{:<38} {:<6} {:<6} {:<11} {:<10} {:<10} {:<8} {}"
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         super().__init__(out, err)
@@ -124,23 +157,26 @@ class TableWriter(Writer):
                                "reasons (group-CARC RARCs rule)"), file=self.out)
 
     def result(self, result: ClaimResult) -> None:
+        claim_id = _cell(result.claim_id)
+        rows = []
         for line in result.lines:
-            print(self._ROW.format(
-                result.claim_id, line.line_id or "", line.code, ",".join(line.modifiers),
+            rows.append(self._ROW.format(
+                claim_id, _cell(line.line_id or ""), line.code, ",".join(line.modifiers),
                 line.date_of_service.isoformat(), result.payer, line.decision.value,
                 _reasons(line.reasons),
-            ).rstrip(), file=self.out)
+            ).rstrip() + "\n")
         # Claim history (docs/history.md): earlier lines this claim changes, one row each, and a
-        # note when the claim could not be matched to any history.
+        # note when the claim was judged alone or voided.
         for item in result.adjustments:
-            print(self._ROW.format(
-                f"^ {item.claim_id}", item.line_id, item.code, ",".join(item.modifiers),
-                item.date_of_service.isoformat(), "adjusted", item.decision.value,
-                _reasons(item.reasons) or f"(now {item.decision.value})",
-            ).rstrip() + f" [because of claim {result.claim_id}]", file=self.out)
+            rows.append(self._ROW.format(
+                f"^ {_cell(item.claim_id)}", _cell(item.line_id), item.code,
+                ",".join(item.modifiers), item.date_of_service.isoformat(), "adjusted",
+                item.decision.value, _reasons(item.reasons) or f"(now {item.decision.value})",
+            ).rstrip() + f" [because of claim {claim_id}]\n")
         note = _HISTORY_NOTES.get(result.history)
         if note is not None:
-            print(f"{result.claim_id:<14} {note}", file=self.out)
+            rows.append(f"{claim_id:<38} {note}\n")
+        self.out.write("".join(rows))  # all of a claim's rows, or none
 
     def close(self) -> None:
         print(f"\nsummary: {self.summary}", file=self.out)
@@ -190,6 +226,11 @@ class FhirWriter(Writer):
     def close(self) -> None:
         self.out.write("\n]}\n")
         super().close()
+
+
+def _cell(text: str) -> str:
+    """A table cell from input text: characters that are not printable are dropped."""
+    return text if text.isprintable() else "".join(char for char in text if char.isprintable())
 
 
 WRITERS: dict[str, type[Writer]] = {

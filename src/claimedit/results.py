@@ -14,9 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, NamedTuple, TypeVar
+
+from claimedit.limits import printable
 
 __all__ = [
     "SEVERITY",
@@ -29,6 +33,8 @@ __all__ = [
     "LineResult",
     "Provenance",
     "Reason",
+    "new_claim_result",
+    "new_line_result",
 ]
 
 
@@ -110,6 +116,13 @@ class LineResult(NamedTuple):
     """The most severe decision among the reasons; ``allow`` when none fired."""
     reasons: tuple[Reason, ...]
     """Every edit that fired, sorted by rule id (the pack's order of edits does not matter)."""
+    charge: Decimal | None = None
+    """The line's billed charge, echoed from :attr:`ClaimLine.charge` (``None`` when the input
+    had none): what an 835 writer reports as submitted."""
+    reviewed: bool = True
+    """``False`` when no loaded rule pack knows the line's code (none of their code tables
+    lists it): the line is allowed because it is not this policy's business, not because it
+    passed the policy's edits. ``True`` otherwise, whether or not an edit fired."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -124,7 +137,8 @@ class LineResult(NamedTuple):
         return tuple(reason.rule_id for reason in self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: decision and date as text, lists for tuples."""
+        """Plain JSON data: decision and date as text, lists for tuples, the charge as its exact
+        decimal text (``"125.00"``; a JSON number would pass through binary floating point)."""
         return {
             "line_id": self.line_id,
             "code": self.code,
@@ -132,6 +146,8 @@ class LineResult(NamedTuple):
             "date_of_service": self.date_of_service.isoformat(),
             "decision": self.decision.value,
             "reasons": [reason.to_dict() for reason in self.reasons],
+            "charge": None if self.charge is None else str(self.charge),
+            "reviewed": self.reviewed,
         }
 
     @classmethod
@@ -144,6 +160,9 @@ class LineResult(NamedTuple):
             date_of_service=dt.date.fromisoformat(data["date_of_service"]),
             decision=Decision(data["decision"]),
             reasons=tuple(Reason.from_dict(item) for item in data["reasons"]),
+            # Results stored before these fields existed have neither.
+            charge=None if data.get("charge") is None else Decimal(data["charge"]),
+            reviewed=data.get("reviewed", True),
         )
 
 
@@ -356,27 +375,59 @@ _OUTCOME_JSON: _Memo[tuple[Decision, tuple[Reason, ...]]] = _Memo(_outcome_json)
 
 
 def _line_json(line: LineResult) -> str:
-    line_id, code, modifiers, day, decision, reasons = line
+    line_id, code, modifiers, day, decision, reasons, charge, reviewed = line
     return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
             f'{_CODE_JSON[code, modifiers]},{_DATE_JSON[day]},'
-            f'{_OUTCOME_JSON[decision, reasons]}}}')
+            f'{_OUTCOME_JSON[decision, reasons]},'
+            f'"charge":{"null" if charge is None else _string(str(charge))},'
+            f'"reviewed":{"true" if reviewed else "false"}}}')
+
+
+# The one factory of the result types. NamedTuple's generated __new__ takes keywords and costs a
+# Python frame; tuple.__new__ with every field in order builds the same object several times
+# faster, which matters on the engine's per-line path. Callers pass every field, in order.
+new_line_result: Callable[[tuple[Any, ...]], LineResult] = partial(tuple.__new__, LineResult)
+"""Build a :class:`LineResult` from a tuple of all its fields in order (no defaults, no checks):
+``new_line_result((line_id, code, modifiers, date_of_service, decision, reasons, charge,
+reviewed))``."""
+new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new__, ClaimResult)
+"""Build a :class:`ClaimResult` from a tuple of all its fields in order:
+``new_claim_result((claim_id, payer, state, lines, provenance, adjustments, history))``."""
 
 
 class FieldIssue(NamedTuple):
-    """One problem with an input record: where (a dotted field path) and why."""
+    """One problem with an input record: where (a dotted field path), why, and a stable slug.
+
+    ``type`` is machine-readable and stable across releases (like pydantic's error types):
+    pydantic's own slugs for validation (``missing``, ``enum``, ``string_pattern_mismatch``,
+    ``json_invalid`` ...) and claimedit's for the rest (``record_too_large``, ``invalid_utf8``,
+    ``csv_rows_not_contiguous``, ``internal_error`` ...); ``docs/reliability.md`` lists them.
+    The reason is for people and may change.
+
+    Example:
+        >>> FieldIssue("payer", "missing: this field is required", "missing").type
+        'missing'
+    """
 
     field: str
     """E.g. ``lines.1.modifiers.0`` (0-based positions), or ``""`` for the record itself."""
     reason: str
+    type: str = "invalid"
+    """Stable slug of the kind of problem; ``invalid`` when nothing more precise is known."""
 
 
 class ClaimError(NamedTuple):
-    """An input record that could not be evaluated, and every problem found in it."""
+    """An input record that could not be evaluated, and every problem found in it.
+
+    Printed (``str``) it is one line whatever the input holds: control characters in the claim
+    id, the source name or a message are escaped, so a record cannot forge a line of a report.
+    """
 
     source: str
     """The file name (``-`` for stdin, ``<python>`` for objects passed in)."""
     record: int
-    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim)."""
+    """1-based record number in the source (a JSON Lines line, a JSON list item, a CSV claim);
+    0 for a fault of the file itself (unreadable, a broken X12 envelope)."""
     claim_id: str | None
     """The claim id when it could be read."""
     issues: tuple[FieldIssue, ...]
@@ -390,11 +441,16 @@ class ClaimError(NamedTuple):
         }
 
     def __str__(self) -> str:
-        where = f"{self.source}: record {self.record}"
+        """``bad.jsonl: record 3 (claim C3): payer: ...``; a fault of the whole file names no
+        record: ``claims/: cannot read: Is a directory``."""
+        where = printable(self.source)
+        if self.record:
+            where += f": record {self.record}"
         if self.claim_id is not None:
-            where += f" (claim {self.claim_id})"
+            where += f" (claim {printable(self.claim_id)})"
         problems = "; ".join(
-            f"{issue.field}: {issue.reason}" if issue.field else issue.reason
+            f"{printable(issue.field)}: {printable(issue.reason)}" if issue.field
+            else printable(issue.reason)
             for issue in self.issues
         )
         return f"{where}: {problems}"

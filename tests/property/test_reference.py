@@ -106,7 +106,7 @@ class Reference:
     def fires(self, item: SourcedEdit, claim: Claim, position: int) -> bool:
         edit = item.edit
         line = claim.lines[position]
-        if claim.payer not in edit.payers:
+        if claim.payer not in edit.payers or claim.claim_type not in edit.claim_types:
             return False
         components = billed_components(line.modifiers)
         if isinstance(edit, CodeValidityEdit):
@@ -161,9 +161,11 @@ class Reference:
             for reason in reasons:
                 if RANK[reason.decision] > RANK[decision]:
                     decision = reason.decision
+            # Reviewed: some code table of the pack lists the code (on any date).
+            reviewed = any(entry.code == line.code for entry in self.pack.codes)
             results.append(LineResult(
                 line.line_id or str(position + 1), line.code, line.modifiers,
-                line.date_of_service, decision, tuple(reasons),
+                line.date_of_service, decision, tuple(reasons), line.charge, reviewed,
             ))
         return tuple(results)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from claimedit.claims import Payer, parse_claim
 from claimedit.inputs import Record
@@ -65,6 +65,21 @@ class PayerMap(BaseModel):
     fhir_default_payer: Payer | None = Field(
         default=None, description="Payer type of a FHIR Claim nothing else decides."
     )
+
+    @field_validator("x12_claim_filing_indicators", "fhir_payer_types", "fhir_insurers",
+                     mode="before")
+    @classmethod
+    def _codes_are_quoted(cls, value: Any) -> Any:
+        # YAML reads an unquoted `16:` as the number 16 (and `0100:` as the octal 64): refused
+        # with the rule-pack loader's advice rather than pydantic's "should be a valid string".
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(key, int | float) and not isinstance(key, bool):
+                    raise ValueError(f'write the code in quotes, e.g. "{key}": YAML read the key '
+                                     f"{key} as a number")
+                if isinstance(inner, dict):
+                    cls._codes_are_quoted(inner)
+        return value
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self if value)

@@ -264,7 +264,8 @@ def _document(document: Any, source: str, line: int | None, options: _Options) -
         return
     if kind != "Bundle":
         yield error_record(source, line or 1, "resourceType",
-                     f"{kind or 'no resourceType'} is not a Claim or a Bundle of Claims")
+                     f"{kind} is not a Claim or a Bundle of Claims" if kind else
+                     "missing: expected a Claim or a Bundle of Claims")
         return
     entries = document.get("entry") or []
     index: dict[str, Any] = {}

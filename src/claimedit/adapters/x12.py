@@ -153,10 +153,11 @@ def read_x12(
             # pyx12 cannot go on past some faults (a segment it cannot place in any loop); the
             # claims before it have been evaluated, the rest of the file cannot be read.
             line = reader.get_cur_line  # a property of pyx12's: the segment it stopped at
+            rest = (f"the claims after record {number} were not read" if number
+                    else "no claim of the file was read")
             yield error_record(source, 0, f"segment {line}",
                                f"cannot read the file from segment {line} on: "
-                               f"{' '.join(str(exc).split())}; the claims after record "
-                               f"{number} were not read")
+                               f"{' '.join(str(exc).split())}; {rest}")
             break
         if node.id != "2300":
             context.update(node)
@@ -216,8 +217,9 @@ class _Problem(NamedTuple):
 
     @property
     def place(self) -> str:
-        where = f"{self.loop} " if self.loop else ""
-        return f"{where}{self.element or self.segment} (segment {self.line})"
+        # Envelope findings can have neither loop nor segment id: no empty place then.
+        parts = (self.loop, self.element or self.segment, f"(segment {self.line})")
+        return " ".join(part for part in parts if part)
 
     def as_error(self, source: str) -> ClaimError:
         return ClaimError(source, 0, None, (FieldIssue(self.place, self.message),))
@@ -528,13 +530,38 @@ def _amount(amount: Decimal | None) -> str:
     return text
 
 
-def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance:
+def _line_charge(charge: object) -> Decimal | None:
+    """The ``charge`` argument as a money amount, checked where it is passed (not later, when a
+    segment is written): a Decimal, an int or a decimal string, >= 0, at most 2 decimals."""
+    if charge is None:
+        return None
+    if isinstance(charge, bool) or not isinstance(charge, Decimal | int | str):
+        why = "a binary float cannot hold cents exactly" if isinstance(charge, float) else \
+            f"not a {type(charge).__name__}"
+        raise TypeError(f"charge: pass a Decimal, an int or a decimal string such as '100.00' "
+                        f"({why})")
+    try:
+        amount = Decimal(charge.strip() if isinstance(charge, str) else charge)
+    except ArithmeticError:
+        raise ValueError("charge: not a decimal amount (such as '100.00')") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("charge: a line's charge is a finite amount, 0 or more")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("charge: at most 2 decimal places (cents)")
+    return amount
+
+
+def remittance(line: LineResult, *, charge: Decimal | int | str | None = None) -> Remittance:
     """The 835-style adjustments of one line: a CAS adjustment per reason, LQ*HE remarks.
 
     A bundled or denied line pays nothing, so when ``charge`` (the line's billed amount, SV102
     or SV203) is given the adjustment of the deciding reason (the first whose decision is the
     line's, as the ``frame`` adapter's ``carc``) carries all of it and the others 0, and the line
     balances (charge - adjustments = 0 paid). Without it the amounts are left open (None).
+    ``charge`` is a :class:`~decimal.Decimal`, an ``int`` or a decimal string (``"180.00"``);
+    a float, a negative amount or fractions of a cent raise at the call (TypeError /
+    ValueError naming ``charge``).
     An allowed line has no adjustment from claimedit (were an ``allow`` edit to fire, its
     adjustment would carry 0).
 
@@ -548,6 +575,7 @@ def remittance(line: LineResult, *, charge: Decimal | None = None) -> Remittance
     """
     # The charge goes to the reason that decided the line: on a line denied by one edit and
     # bundled by another, the money is adjusted for the denial, whatever the rule ids' order.
+    charge = _line_charge(charge)
     deciding = None if line.decision is Decision.ALLOW else next(
         (i for i, reason in enumerate(line.reasons) if reason.decision is line.decision), 0)
     adjustments = []

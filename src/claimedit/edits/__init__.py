@@ -1,28 +1,79 @@
-"""Edit kinds: each module turns one kind of edit into compiled checks, per code.
+"""Edit kinds: one module per kind, registered in :data:`KINDS`.
 
-The table :data:`COMPILERS` maps an edit's ``kind`` (the YAML keyword) to the function that
-compiles it, as python-jsonschema maps keywords to validators. Adding a kind means adding a
-model in :mod:`claimedit.pack.models`, a module here, and a row in the table.
+Each module holds the kind's model (its YAML shape), its compile step, its predicate and the
+facts of a line the predicate reads (see :mod:`claimedit.edits._check`), as yamllint keeps a rule
+in one module and python-jsonschema maps keywords to functions in one table. The engine and the
+loader know kinds only through this table. Adding a kind: ``docs/architecture.md``, "Add an edit
+kind".
+
+Example:
+    >>> from claimedit.edits import KINDS
+    >>> sorted(KINDS["procedure_to_procedure"].reads)
+    [<Fact.COMPONENTS: 'components'>, <Fact.DAY_CODES: 'day_codes'>, <Fact.MODIFIERS: 'modifiers'>]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from claimedit.edits._check import Check, CodeTable
-from claimedit.edits.code_validity import compile_code_validity
-from claimedit.edits.component_modifier import compile_component_modifier
-from claimedit.edits.line import compile_line
-from claimedit.edits.procedure_to_procedure import compile_procedure_to_procedure
-from claimedit.pack import SourcedEdit
+from pydantic import Field
 
-__all__ = ["COMPILERS", "Check", "CodeTable", "Compiler"]
+from claimedit.edits import code_validity, component_modifier, line, procedure_to_procedure
+from claimedit.edits._check import (
+    Check,
+    CodeTable,
+    Compile,
+    Fact,
+    Facts,
+    Kind,
+    components_billed,
+)
+from claimedit.edits.code_validity import CodeValidityEdit
+from claimedit.edits.component_modifier import ComponentModifierEdit
+from claimedit.edits.line import LineEdit
+from claimedit.edits.procedure_to_procedure import ProcedureToProcedureEdit
 
-Compiler = Callable[[SourcedEdit, CodeTable], Iterator[tuple[str, Check]]]
+__all__ = [
+    "CODE_SET_KEYS",
+    "COMPILERS",
+    "KINDS",
+    "Check",
+    "CodeTable",
+    "CodeValidityEdit",
+    "Compile",
+    "ComponentModifierEdit",
+    "Edit",
+    "Fact",
+    "Facts",
+    "Kind",
+    "LineEdit",
+    "ProcedureToProcedureEdit",
+    "components_billed",
+]
 
-COMPILERS: dict[str, Compiler] = {
-    "code_validity": compile_code_validity,
-    "component_modifier": compile_component_modifier,
-    "line": compile_line,
-    "procedure_to_procedure": compile_procedure_to_procedure,
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        code_validity.KIND,
+        component_modifier.KIND,
+        line.KIND,
+        procedure_to_procedure.KIND,
+    )
 }
+"""The YAML ``kind`` keyword -> the kind. The one table the engine and the loader read."""
+
+# The union pydantic validates an edit against, discriminated on ``kind``. Written out (mypy
+# needs a static type); a test checks it lists exactly the models of KINDS.
+Edit = Annotated[
+    CodeValidityEdit | ComponentModifierEdit | LineEdit | ProcedureToProcedureEdit,
+    Field(discriminator="kind"),
+]
+
+COMPILERS: dict[str, Compile] = {name: kind.compile for name, kind in KINDS.items()}
+"""The YAML ``kind`` keyword -> its compile step (derived from :data:`KINDS`)."""
+
+CODE_SET_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(key for kind in KINDS.values() for key in kind.code_sets)
+)
+"""Every key that is a code set in some kind: what the loader checks when an edit's own kind
+cannot be read."""

@@ -38,6 +38,7 @@ from claimedit.history.store import (
     StoredClaim,
     StoredLine,
 )
+from claimedit.limits import printable
 
 if TYPE_CHECKING:
     from claimedit.history.postgres import PostgresHistory
@@ -81,7 +82,7 @@ def open_history(location: str | os.PathLike[str], *, create: bool = True) -> Hi
     if text == ":memory:":
         return MemoryHistory()
     if "://" in text:
-        scheme = text.split("://", 1)[0]
+        scheme = printable(text.split("://", 1)[0][:20])
         raise HistoryError(f"unknown history store {scheme}://: give a file path (SQLite) or a "
                            "postgresql:// URL")
     return SqliteHistory(text, create=create)

@@ -19,23 +19,31 @@ does inside one store transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from claimedit.claims import Claim
 from claimedit.history.store import (
     VOID,
+    HistoryError,
     HistorySession,
     HistoryStore,
     LineChange,
     StoredClaim,
     StoredLine,
 )
-from claimedit.results import Adjustment, ClaimError, ClaimResult, HistoryStatus, Reason
+from claimedit.results import (
+    Adjustment,
+    ClaimError,
+    ClaimResult,
+    HistoryStatus,
+    Reason,
+    new_claim_result,
+)
 
 # tuple.__new__ with every field in order: NamedTuple's generated __new__ costs a Python frame.
-_new_claim_result = partial(tuple.__new__, ClaimResult)
+_new_claim_result = new_claim_result
 _new_stored_line = partial(tuple.__new__, StoredLine)
 
 if TYPE_CHECKING:
@@ -128,6 +136,7 @@ def judge_stream(
     store: HistoryStore,
     items: Iterable[Claim | ClaimError],
     batch_size: int = 256,
+    on_error: Callable[[int, Claim, Exception], ClaimError] | None = None,
 ) -> Iterator[ClaimResult | ClaimError]:
     """Judge a stream of claims with ``store``, ``batch_size`` claims a transaction, yielding
     results (and the errors passed in) in input order once their transaction has committed.
@@ -135,22 +144,55 @@ def judge_stream(
     One transaction per batch, not per claim: a commit is the costly step of a store, and a batch
     keeps the store's throughput close to the engine's. Every claim of a batch still sees the
     ones before it, as the batch's reads happen inside its transaction.
+
+    ``on_error(position, claim, exception)``: when a claim fails unexpectedly (a bug, not the
+    store: a :class:`HistoryError` always ends the stream), the batch is rolled back and judged
+    again one claim a transaction; the failing claim becomes the error ``on_error`` returns
+    (``position`` is its 0-based place in ``items``), the others are recorded. Without it, the
+    exception is raised.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     pending: list[Claim | ClaimError] = []
+    first = 0  # position of pending[0] in items
 
     def work(session: HistorySession) -> list[ClaimResult | ClaimError]:
         return [item if isinstance(item, ClaimError) else judge(engine, item, session)
                 for item in pending]
 
+    def one_by_one() -> list[ClaimResult | ClaimError]:
+        assert on_error is not None
+        out: list[ClaimResult | ClaimError] = []
+        for position, item in enumerate(pending, start=first):
+            if isinstance(item, ClaimError):
+                out.append(item)
+                continue
+            try:
+                out.append(store.transact(partial(judge, engine, item)))
+            except HistoryError:
+                raise
+            except Exception as exc:  # (one claim's failure must not end the run)
+                out.append(on_error(position, item, exc))
+        return out
+
+    def flush() -> list[ClaimResult | ClaimError]:
+        try:
+            return store.transact(work)
+        except HistoryError:
+            raise
+        except Exception:
+            if on_error is None:
+                raise
+            return one_by_one()
+
     for item in items:
         pending.append(item)
         if len(pending) >= batch_size:
-            yield from store.transact(work)
+            yield from flush()
+            first += len(pending)
             pending = []
     if pending:
-        yield from store.transact(work)
+        yield from flush()
 
 
 def _day_lines(claims: Iterable[Claim | StoredClaim]) -> _DayLines:

@@ -37,6 +37,7 @@ from claimedit.history.store import (
     T,
     stored_claim,
 )
+from claimedit.limits import printable
 from claimedit.results import Decision
 
 __all__ = ["SqliteHistory"]
@@ -224,8 +225,9 @@ class SqliteHistory:
         create: bool = True,
     ) -> None:
         self.path = Path(path)
+        self._name = printable(str(self.path))  # for messages: one line, no control characters
         if not create and not self.path.is_file():
-            raise HistoryError(f"{self.path}: no claim history there")
+            raise HistoryError(f"{self._name}: no claim history there")
         self._timeout = timeout
         self._synchronous = "FULL" if durable else "NORMAL"
         self._local = threading.local()
@@ -264,7 +266,7 @@ class SqliteHistory:
                                (str(SCHEMA_VERSION),))
                 elif int(found[0]) > SCHEMA_VERSION:
                     raise HistoryError(
-                        f"{self.path}: a claim history of schema version {found[0]}, written by "
+                        f"{self._name}: a claim history of schema version {found[0]}, written by "
                         f"a newer claimedit (this one reads version {SCHEMA_VERSION})"
                     )
                 db.execute("COMMIT")
@@ -272,7 +274,7 @@ class SqliteHistory:
                 db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise HistoryError(f"{self.path}: cannot open the claim history: {exc}") from exc
+            raise HistoryError(f"{self._name}: cannot open the claim history: {exc}") from exc
         with self._guard:
             self._connections.append(db)
         self._local.db = db
@@ -284,7 +286,7 @@ class SqliteHistory:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise HistoryError(f"{self.path}: {exc} (waited {self._timeout:g} s)") from exc
+            raise HistoryError(f"{self._name}: {exc} (waited {self._timeout:g} s)") from exc
         try:
             result = work(_Session(db))
         except BaseException:
@@ -295,7 +297,7 @@ class SqliteHistory:
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise HistoryError(f"{self.path}: cannot record the claims: {exc}") from exc
+            raise HistoryError(f"{self._name}: cannot record the claims: {exc}") from exc
         return result
 
     def claims_of(self, patient_id: str) -> list[StoredClaim]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from claimedit.limits import printable
+
 __all__ = ["Problem", "RulePackError"]
 
 
@@ -17,11 +19,14 @@ class Problem(NamedTuple):
     key: str
     """Dotted path of the offending key, e.g. ``edits.2.column1.codes.0`` (0-based)."""
     message: str
+    type: str = "invalid"
+    """Stable slug of the kind of problem (``yaml_alias``, ``duplicate_key``, ``unknown_code``,
+    pydantic's ``missing`` / ``extra_forbidden`` ...); the message is for people."""
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        key = f" [{self.key}]" if self.key else ""
-        return f"{where}{key}: {self.message}"
+        key = f" [{printable(self.key)}]" if self.key else ""
+        return f"{printable(where)}{key}: {printable(self.message)}"
 
 
 class RulePackError(Exception):
