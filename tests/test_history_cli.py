@@ -151,3 +151,47 @@ def test_history_show_needs_a_store(capsys: pytest.CaptureFixture[str],
         main(["history", "show", "--patient", "P1"])
     assert exit_info.value.code == EXIT_ERROR
     assert "--history" in capsys.readouterr().err
+
+
+def test_a_claim_that_fails_unexpectedly_is_its_own_error_and_the_batch_is_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-record isolation with history: a bug on one claim rolls its batch back, the batch is
+    judged again one claim at a time, the failing claim is reported as an internal error naming
+    its record, and every other claim is decided and recorded."""
+    from claimedit.history import judge as judging
+
+    real = judging.judge
+
+    def judge(engine: Any, claim: Any, session: Any) -> Any:
+        if claim.claim_id == "BOOM":
+            raise ZeroDivisionError("a bug")
+        return real(engine, claim, session)
+
+    monkeypatch.setattr(judging, "judge", judge)
+    db = tmp_path / "db.sqlite"
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)),
+                    claim("BOOM", ("99213", DAY)), claim("B", ("G6001-TC", DAY)))
+    assert main(["check", str(claims), "--history", str(db), "--format", "jsonl"]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [row.get("claim_id") or row["error"]["claim_id"] for row in rows] == ["A", "BOOM", "B"]
+    assert rows[1]["error"]["record"] == 2
+    assert "internal error (ZeroDivisionError)" in rows[1]["error"]["issues"][0]["reason"]
+    assert rows[2]["lines"][0]["decision"] == "bundle"
+    assert main(["history", "show", "--patient", "P1", "--history", str(db), "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)
+    assert [c["claim_id"] for c in shown["claims"]] == ["A", "B"]
+
+
+def test_a_resend_is_not_warned_as_a_duplicate_but_a_second_original_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "db.sqlite"
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)),
+                    claim("A", ("77385", DAY), frequency="7"),
+                    claim("A", ("77385", DAY), frequency="8"),
+                    claim("A", ("77385", DAY)))
+    assert main(["check", str(claims), "--history", str(db), "--format", "jsonl"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert err.count("was already seen in this run") == 1
+    assert "record 4" in err
