@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from _history import needs_postgres
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import claimedit
 from claimedit import Decision
@@ -163,3 +165,21 @@ def test_postgres_look_up_uses_the_index(postgres_url: str) -> None:
 def test_postgres_bad_url_is_a_history_error() -> None:
     with pytest.raises(HistoryError, match="cannot open"):
         claimedit.open_history("postgresql://nobody:wrong@localhost:1/none")
+
+
+@settings(max_examples=50)
+@given(line_id=st.text(max_size=20), reason=st.text(max_size=10),
+       units=st.integers(1, 9999))
+def test_sqlite_rows_round_trip_any_text(line_id: str, reason: str, units: int) -> None:
+    """Whatever a line id holds (quotes, backslashes, control characters, emoji), a stored line
+    reads back as it was written."""
+    from claimedit.history.sqlite import _claims, _rows
+
+    line = StoredLine(3, line_id, "G6001", ("TC", "59"), units, D2, Decision.BUNDLE,
+                      (reason, "IGRT-TC-BUNDLED-INTO-IMRT"))
+    claim = StoredClaim("P1", "1234567893", "A", "7", "medicare", "NY", "professional", (line,))
+    row = _rows(claim, "2026-01-01T00:00:00+00:00")[0]
+    assert json.loads(row[8]) == [[3, line_id, "G6001", ["TC", "59"], units, "bundle",
+                                   [reason, "IGRT-TC-BUNDLED-INTO-IMRT"]]]
+    as_read = (row[0], row[1], row[3], row[4], row[5], row[6], row[7], row[2], row[8])
+    assert _claims([as_read]) == [claim]

@@ -25,6 +25,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,7 @@ def look_up_query(days: int) -> str:
 
 # Decision(text) is a Python-level enum look-up, costly once per stored line.
 _DECISIONS = {decision.value: decision for decision in Decision}
-# Built once: json.dumps with separators makes a new encoder on every call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_string = encode_basestring_ascii  # one JSON string literal, by the json module's C encoder
 
 
 def _claims(rows: list[tuple[Any, ...]]) -> list[StoredClaim]:
@@ -132,14 +132,18 @@ def _position(line: StoredLine) -> int:
 
 def _rows(claim: StoredClaim, recorded_at: str) -> list[tuple[Any, ...]]:
     """A claim's rows: one per date of service."""
-    days: dict[dt.date, list[list[Any]]] = {}
+    days: dict[dt.date, list[str]] = {}
     for line in claim.lines:
-        days.setdefault(line.date_of_service, []).append([
-            line.position, line.line_id, line.code, line.modifiers, line.units,
-            line.decision.value, line.reason_ids])
+        # The JSON of one line, built directly (json.dumps costs several times more for a list
+        # this small); every text goes through the json module's C string encoder.
+        modifiers = ",".join([_string(modifier) for modifier in line.modifiers])
+        reasons = ",".join([_string(rule_id) for rule_id in line.reason_ids])
+        days.setdefault(line.date_of_service, []).append(
+            f"[{line.position:d},{_string(line.line_id)},{_string(line.code)},[{modifiers}],"
+            f"{line.units:d},\"{line.decision.value}\",[{reasons}]]")
     return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
              claim.frequency_code, claim.payer, claim.state, claim.claim_type,
-             _encode(lines), recorded_at)
+             f"[{','.join(lines)}]", recorded_at)
             for day, lines in days.items()]
 
 
