@@ -9,6 +9,7 @@ deadlocks with another engine's batch (PostgreSQL detects it and aborts one) is 
 
 The tables are created, when missing, in the first schema of the connection's ``search_path``
 (``?options=-csearch_path%3Dclaims`` in the URL chooses one). Each thread gets its own connection.
+PostgreSQL 11 or later (``hashtextextended``).
 
 Example (with a server):
     >>> store = PostgresHistory("postgresql://claimedit@localhost/claims")  # doctest: +SKIP
@@ -21,6 +22,7 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Collection, Iterable
+from contextlib import nullcontext
 from typing import Any
 
 from claimedit.adapters import MissingExtraError
@@ -44,6 +46,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise MissingExtraError("postgres", "a PostgreSQL claim history", exc) from exc
 
 __all__ = ["PostgresHistory"]
+
+# Pipeline mode needs libpq 14 or later (the binary package ships one; a system libpq may be
+# older): without it, the same statements, one round trip each.
+_PIPELINE = psycopg.Pipeline.is_supported()
 
 SCHEMA_VERSION = 1
 _RETRIES = 5
@@ -264,7 +270,7 @@ class PostgresHistory:
                 # Pipeline mode: writes are sent without waiting for their answers, and the
                 # lock and look-up of the next claim travel with them, so a claim costs one
                 # round trip to the server instead of four.
-                with db.pipeline(), db.transaction():
+                with db.pipeline() if _PIPELINE else nullcontext(), db.transaction():
                     return work(_Session(db))
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                 if attempt == _RETRIES:
