@@ -10,7 +10,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claimedit import ClaimResult, Decision, LineResult, Provenance, Reason
+from claimedit import (
+    Adjustment,
+    ClaimResult,
+    Decision,
+    HistoryStatus,
+    LineResult,
+    Provenance,
+    Reason,
+)
 
 text = st.text(max_size=12)  # any unicode: quotes, backslashes, control characters, emoji
 reasons = st.builds(
@@ -28,10 +36,23 @@ lines = st.builds(
     | st.integers(0, 10**6).map(lambda n: Decimal(n).scaleb(2)),
     reviewed=st.booleans(),
 )
+adjustments = st.builds(
+    Adjustment, claim_id=text, line_id=text, code=text,
+    modifiers=st.lists(text, max_size=4).map(tuple),
+    date_of_service=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+    decision=st.sampled_from(Decision), reasons=st.lists(reasons, max_size=3).map(tuple),
+)
+# Adjustments come only with a history store (history set); without one both are left out.
+history = (st.tuples(st.just(()), st.none())
+           | st.tuples(st.lists(adjustments, max_size=3).map(tuple),
+                       st.sampled_from(HistoryStatus)))
 results = st.builds(
-    ClaimResult, claim_id=text, payer=text, state=st.none() | text,
+    lambda claim_id, payer, state, lines, provenance, history: ClaimResult(
+        claim_id, payer, state, lines, provenance, *history),
+    claim_id=text, payer=text, state=st.none() | text,
     lines=st.lists(lines, min_size=1, max_size=5).map(tuple),
     provenance=st.builds(Provenance, pack=text, version=text, content_hash=text, library=text),
+    history=history,
 )
 
 
