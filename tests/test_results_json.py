@@ -14,6 +14,7 @@ from claimedit import (
     Adjustment,
     ClaimResult,
     Decision,
+    FieldIssue,
     HistoryStatus,
     LineResult,
     Provenance,
@@ -46,12 +47,15 @@ adjustments = st.builds(
 history = (st.tuples(st.just(()), st.none())
            | st.tuples(st.lists(adjustments, max_size=3).map(tuple),
                        st.sampled_from(HistoryStatus)))
+# Notes: what a reader left out of the claim (FHIR items, X12 lines without a CPT/HCPCS code).
+notes = st.lists(st.builds(FieldIssue, field=text, reason=text, type=text), max_size=3).map(tuple)
 results = st.builds(
-    lambda claim_id, payer, state, lines, provenance, history: ClaimResult(
-        claim_id, payer, state, lines, provenance, *history),
+    lambda claim_id, payer, state, lines, provenance, notes, history: ClaimResult(
+        claim_id, payer, state, lines, provenance, notes, *history),
     claim_id=text, payer=text, state=st.none() | text,
     lines=st.lists(lines, min_size=1, max_size=5).map(tuple),
     provenance=st.builds(Provenance, pack=text, version=text, content_hash=text, library=text),
+    notes=notes,
     history=history,
 )
 
