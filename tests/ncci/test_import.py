@@ -163,3 +163,19 @@ def test_outpatient_hospital_tables_are_for_institutional_claims(tmp_path: Path)
     assert engine.evaluate({**claim, "claim_type": "institutional"}).lines[1].rule_ids == (
         "NCCI-PTP-OUTPATIENT-HOSPITAL-MEDICARE",)
     assert engine.evaluate(claim).lines[1].rule_ids == ()  # professional by default
+
+
+def test_damaged_archive_and_empty_table(sources: tuple[list[Path], Path], tmp_path: Path) -> None:
+    ptp, mue = sources
+    cut = tmp_path / ptp[0].name
+    data = ptp[0].read_bytes()
+    cut.write_bytes(data[:40] + b"\0" * 200 + data[240:])  # the member's data damaged
+    with pytest.raises(NcciImportError) as caught:
+        import_ncci(setting="practitioner", ptp=[cut], mue=mue, out=tmp_path / "pack")
+    assert not caught.value.bad_rows
+    assert [str(p).split(": cannot read: ")[0] for p in caught.value.problems] == [
+        "ccipra-v302r0-f1.zip!ccipra-v302r0-f1.TXT"]
+    assert not (tmp_path / "pack").exists()
+    empty = write_ptp_files(tmp_path / "empty", [], files=1)
+    with pytest.raises(NcciImportError, match="no rows read: nothing to import"):
+        import_ncci(setting="practitioner", ptp=empty, out=tmp_path / "pack")

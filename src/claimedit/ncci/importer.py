@@ -22,9 +22,12 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import shutil
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,7 +37,14 @@ from typing import Any
 import yaml
 
 from claimedit.ncci.readers import RowProblem, read_mue, read_ptp
-from claimedit.ncci.sources import SourceFile, describe, members, open_text, quarter_from_name
+from claimedit.ncci.sources import (
+    Member,
+    SourceFile,
+    describe,
+    members,
+    open_text,
+    quarter_from_name,
+)
 from claimedit.ncci.table import MueLimit, PtpColumns, write_mue_table, write_ptp_table
 
 __all__ = ["SETTINGS", "ImportReport", "NcciImportError", "import_ncci"]
@@ -68,6 +78,9 @@ class NcciImportError(Exception):
 
 
 _SHOWN_PROBLEMS = 50
+# A damaged archive or file: BadZipFile (and zlib's error, a CRC mismatch as BadZipFile),
+# truncated data (EOFError), an encrypted member (RuntimeError), the disk (OSError).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError)
 
 
 @dataclass
@@ -116,35 +129,54 @@ def import_ncci(
             file_problems.append(f"{path.name}: a {_PTP_PREFIX[prefix]} PTP table ({prefix}-*), "
                                  f"not {setting}")
             continue
-        tables = members(path, ".txt")
+        try:
+            tables = members(path, ".txt")
+        except _UNREADABLE as exc:
+            file_problems.append(f"{path.name}: cannot read: {exc}")
+            continue
         if not tables:
             file_problems.append(f"{path.name}: a zip archive without a .txt PTP table")
             continue
-        before, read = len(rows), []
+        before, read, damaged = len(rows), [], False
         for member in tables:
             found: list[RowProblem] = []
-            with open_text(member) as text:
-                read_ptp(text, member.name, rows, found)
+            try:
+                with open_text(member) as text:
+                    read_ptp(text, member.name, rows, found)
+            except _UNREADABLE as exc:
+                # nothing is written when a file cannot be read: the rows read so far go too
+                file_problems.append(f"{member.name}: cannot read: {exc}")
+                damaged = True
+                continue
             if found and found[0].line is None:  # no header: not a PTP table
                 if member.member is None:
                     file_problems.append(str(found[0]))
                 continue  # a text member of an archive that is not the table (a read-me)
             read.append(member)
             problems += found
-        if not read:
+        if not read and not damaged:
             file_problems.append(f"{path.name}: no member is a PTP table (no 'Column 1' header)")
         ptp_sources.append(_source(describe(path, read), len(rows) - before))
 
     limits: list[MueLimit] = []
     mue_source: dict[str, Any] | None = None
     if mue_path is not None:
-        tables = members(mue_path, ".csv")
+        mue_tables: list[Member] | None
+        try:
+            mue_tables = members(mue_path, ".csv")
+        except _UNREADABLE as exc:
+            file_problems.append(f"{mue_path.name}: cannot read: {exc}")
+            mue_tables = None
         first_lines: dict[str, int] = {}
         read = []
-        for member in tables:
+        for member in mue_tables or ():
             found = []
-            with open_text(member) as text:
-                named = read_mue(text, member.name, limits, found, first_lines)
+            try:
+                with open_text(member) as text:
+                    named = read_mue(text, member.name, limits, found, first_lines)
+            except (*_UNREADABLE, csv.Error) as exc:
+                file_problems.append(f"{member.name}: cannot read: {exc}")
+                continue
             if found and found[0].line is None:
                 file_problems.append(str(found[0]))
                 continue
@@ -153,7 +185,7 @@ def import_ncci(
                                      f"not {setting}")
             read.append(member)
             problems += found
-        if not tables:
+        if mue_tables == []:
             file_problems.append(f"{mue_path.name}: a zip archive without a .csv MUE table")
         mue_source = _source(describe(mue_path, read), len(limits))
 
