@@ -168,6 +168,10 @@ class TableWriter(Writer):
                 claim_id, _cell(line.line_id or ""), line.code, ",".join(line.modifiers),
                 line.date_of_service.isoformat(), result.payer, line.decision.value, reasons,
             ).rstrip() + "\n")
+        for note in result.notes:  # a line the reader left out (no CPT/HCPCS code): shown
+            rows.append(self._ROW.format(claim_id, "", "", "", "", result.payer, "-",
+                                         f"{printable(note.field)}: {printable(note.reason)}",
+                                         ).rstrip() + "\n")
         self.out.write("".join(rows))  # all of a claim's rows, or none
 
     def close(self) -> None:
