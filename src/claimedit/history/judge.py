@@ -120,7 +120,7 @@ def _with_history(
 ) -> ClaimResult:
     # The engine's result with the history fields set (tuple.__new__: NamedTuple._replace
     # costs a Python call per field; this runs once per claim).
-    return _new_claim_result((*result[:5], adjustments, status))
+    return _new_claim_result((*result[:-2], adjustments, status))  # the last two fields
 
 
 def _others(claims: list[StoredClaim], claim_id: str) -> list[StoredClaim]:
