@@ -187,3 +187,11 @@ def test_validate_and_encodings_from_a_pipe(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(_Pipe(text))))
     assert main(["check", "-", "--format", "jsonl"]) == EXIT_OK
     assert len(capsys.readouterr().out.splitlines()) == 7
+
+
+def test_the_table_shows_a_line_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(DATA / "igrt_837i.x12")]) == EXIT_OK
+    [row] = [row for row in capsys.readouterr().out.splitlines() if "SV202" in row]
+    assert row.split()[:3] == ["I-3002", "medicare", "-"]
+    assert row.endswith("2400[3] SV202 (segment 54): revenue code '0250' without a HCPCS code: "
+                        "the line is not evaluated")

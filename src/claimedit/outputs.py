@@ -165,6 +165,10 @@ class TableWriter(Writer):
                 line.date_of_service.isoformat(), result.payer, line.decision.value,
                 _reasons(line.reasons),
             ).rstrip() + "\n")
+        for left_out in result.notes:  # a line the reader left out (no CPT/HCPCS code)
+            rows.append(self._ROW.format(
+                claim_id, "", "", "", "", result.payer, "-",
+                f"{printable(left_out.field)}: {printable(left_out.reason)}").rstrip() + "\n")
         # Claim history (docs/history.md): earlier lines this claim changes, one row each, and a
         # note when the claim was judged alone or voided.
         for item in result.adjustments:

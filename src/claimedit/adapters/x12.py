@@ -372,7 +372,7 @@ def _text_chunks(
     do not decode end the reading, with a fault in ``faults``."""
     read = getattr(lines, "read", None)
     if read is not None:
-        chunks: Iterable[Any] = iter(lambda: read(CHUNK_SIZE), b"" if _is_binary(lines) else "")
+        chunks: Iterable[Any] = _read_chunks(read)
     else:
         chunks = lines
     decoder = None
@@ -402,9 +402,10 @@ def _text_chunks(
             faults.append(_Fault(0, "", _encoding_message(offset, decoder), True, ENCODING))
 
 
-def _is_binary(handle: Any) -> bool:
-    mode = getattr(handle, "mode", "")
-    return "b" in mode if isinstance(mode, str) and mode else not hasattr(handle, "encoding")
+def _read_chunks(read: Any) -> Iterator[Any]:
+    """A file's ``read(CHUNK_SIZE)`` until it gives nothing (text or bytes alike)."""
+    while chunk := read(CHUNK_SIZE):
+        yield chunk
 
 
 def _declared_encoding(head: bytes) -> str:
