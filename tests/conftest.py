@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _history import postgres_url, shared_location, store  # noqa: F401 - claim history fixtures
 from hypothesis import HealthCheck, settings
 
 import claimedit

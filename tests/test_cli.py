@@ -331,6 +331,13 @@ def test_explain_takes_the_line_units(capsys: pytest.CaptureFixture[str]) -> Non
     assert ": ALLOW" in out and "no edit fired" in out
     assert main([*base, "--units", "0"]) == 2
     assert "units" in capsys.readouterr().err
+    # The claim type selects the NCCI table, so the header names it when it is not the default.
+    hospital = ["explain", "77402", "--with", "77385", "--date", "2024-09-03", "--payer",
+                "medicare", "--claim-type", "institutional", "--rules", "ncci-radonc"]
+    assert main(hospital) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("77402 on 2024-09-03, medicare, institutional claim, with 77385")
+    assert "NCCI-PTP-HOSPITAL: bundle, CO-236 N20" in out
 
 
 def test_explain_rejects_a_malformed_code() -> None:

@@ -141,3 +141,49 @@ def test_an_837_cut_in_half_decides_what_came_before_and_exits_1(
     assert any("cut off" in issue["reason"] for issue in errors[0]["issues"])
     assert [e["issues"][0]["field"].split()[0] for e in errors[1:]] == ["SE", "GE", "IEA"]
     assert "record 4 (claim P-1004)" in captured.err
+
+
+def test_check_reads_every_sample_837_to_a_result_or_an_error_per_claim(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    samples = sorted([*DATA.glob("*.x12"), *DATA.glob("lfh_*"), *DATA.glob("oopfactory_*")])
+    assert len(samples) == 9
+    status = main(["check", *map(str, samples), "--format", "jsonl", "--no-progress"])
+    captured = capsys.readouterr()
+    assert status == EXIT_INVALID  # the malformed fixture and the '>' sample hold bad claims
+    assert "Traceback" not in captured.err and "internal error" not in captured.err
+    printed = [json.loads(line) for line in captured.out.splitlines()]
+    named = [p["error"]["claim_id"] if "error" in p else p["claim_id"] for p in printed]
+    clms = sum(path.read_text(encoding="utf-8-sig").count("CLM*") for path in samples)
+    assert len(named) == clms and all(named)  # one record per claim, each naming its CLM01
+
+
+class _Pipe(io.RawIOBase):
+    """Bytes that can be read once and not sought, as from a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_validate_and_encodings_from_a_pipe(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyx12", reason="--validate needs the x12 extra")
+    data = (DATA / "igrt_837p_malformed.x12").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(_Pipe(data))))
+    assert main(["check", "-", "--format", "jsonl", "--validate"]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "pyx12: Segment SV1 not found" in err  # validated from a spooled copy of the pipe
+    assert "record 1" not in err  # and the file read once more for the claims: P-1001 decided
+    # UTF-16 from a pipe: detected by its byte-order mark and read.
+    text = P837.read_text(encoding="ascii").encode("utf-16")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(_Pipe(text))))
+    assert main(["check", "-", "--format", "jsonl"]) == EXIT_OK
+    assert len(capsys.readouterr().out.splitlines()) == 7

@@ -192,3 +192,43 @@ def test_a_changed_state_overlay(tmp_path: Path, capsys: pytest.CaptureFixture[s
     edit = changes[("state XX", "IGRT-MODIFIER-26-WITH-TC (state:XX)")]
     assert edit["fields"] == ["rarcs", "effective"]
     assert edit["details"][0] == "rarcs: removed N823"
+
+
+def test_table_files_pair_by_pair(tmp_path: Path) -> None:
+    """A quarterly NCCI update in words: the pairs added, deleted (a deletion date set) or
+    removed, and the MUE limits that moved; other table files by size."""
+    import datetime as dt
+
+    from claimedit.ncci.table import MueLimit, PairRow, write_mue_table, write_ptp_table
+    from claimedit.pack_diff import diff_tables
+
+    def pair(c1: str, c2: str, deletion: dt.date | None = None) -> PairRow:
+        return PairRow(c1, c2, dt.date(2024, 1, 1), deletion, False, 0, "Misuse of column two")
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for root in (old, new):
+        (root / "tables").mkdir(parents=True)
+    write_ptp_table(old / "tables" / "ptp.bin", [pair("77385", "G6001"), pair("77385", "G6002"),
+                                                 pair("77386", "77387")], {})
+    write_ptp_table(new / "tables" / "ptp.bin", [
+        pair("77385", "G6001"), pair("77385", "G6002", deletion=dt.date(2025, 3, 31)),
+        pair("77412", "77387")], {})
+    write_mue_table(old / "tables" / "mue.bin", [MueLimit("G6001", 2, 3, "Clinical")], {})
+    write_mue_table(new / "tables" / "mue.bin", [MueLimit("G6001", 1, 3, "Clinical"),
+                                                 MueLimit("77387", 2, 2, "Policy")], {})
+    (old / "tables" / "notes.txt").write_text("a", encoding="utf-8")
+    (new / "tables" / "extra.txt").write_text("b", encoding="utf-8")
+
+    changes = {change.subject: change for change in diff_tables(old, new)}
+    ptp = changes["tables/ptp.bin"].details
+    assert ptp[0] == "pairs: 1 added, 1 removed, 1 changed (rows 3 -> 3)"
+    assert "+ 77412/77387 in force 2024-01-01.., indicator 0" in ptp
+    assert "- 77386/77387 in force 2024-01-01.., indicator 0" in ptp
+    assert ("~ 77385/G6002 in force 2024-01-01.., indicator 0 -> 77385/G6002 in force "
+            "2024-01-01..2025-03-31, indicator 0") in ptp
+    mue = changes["tables/mue.bin"].details
+    assert mue[0] == "codes: 2 limits added, removed or changed (codes 1 -> 2)"
+    assert "~ G6001: 2 -> 1 units, adjudication indicator 3 -> 3" in mue
+    assert "+ 77387: 2 units (adjudication indicator 2)" in mue
+    assert changes["tables/notes.txt"].change == "removed"
+    assert changes["tables/extra.txt"].details == ("1 bytes",)

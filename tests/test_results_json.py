@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claimedit import ClaimResult, Decision, LineResult, Provenance, Reason
+from claimedit import (
+    Adjustment,
+    ClaimResult,
+    Decision,
+    HistoryStatus,
+    LineResult,
+    Provenance,
+    Reason,
+)
 
 text = st.text(max_size=12)  # any unicode: quotes, backslashes, control characters, emoji
 reasons = st.builds(
@@ -21,13 +31,28 @@ lines = st.builds(
     date_of_service=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
     decision=st.sampled_from(Decision), reasons=st.lists(reasons, max_size=3).map(tuple),
     # Charges as ClaimLine admits them: >= 0, at most 2 decimals (exact text kept: "7.50").
-    charge=st.none() | st.decimals(min_value=0, max_value=10**9, places=2),
+    # ClaimLine also admits a charge written with an exponent ("1E+2", which Decimal keeps).
+    charge=st.none() | st.decimals(min_value=0, max_value=10**9, places=2)
+    | st.integers(0, 10**6).map(lambda n: Decimal(n).scaleb(2)),
     reviewed=st.booleans(),
 )
+adjustments = st.builds(
+    Adjustment, claim_id=text, line_id=text, code=text,
+    modifiers=st.lists(text, max_size=4).map(tuple),
+    date_of_service=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+    decision=st.sampled_from(Decision), reasons=st.lists(reasons, max_size=3).map(tuple),
+)
+# Adjustments come only with a history store (history set); without one both are left out.
+history = (st.tuples(st.just(()), st.none())
+           | st.tuples(st.lists(adjustments, max_size=3).map(tuple),
+                       st.sampled_from(HistoryStatus)))
 results = st.builds(
-    ClaimResult, claim_id=text, payer=text, state=st.none() | text,
+    lambda claim_id, payer, state, lines, provenance, history: ClaimResult(
+        claim_id, payer, state, lines, provenance, *history),
+    claim_id=text, payer=text, state=st.none() | text,
     lines=st.lists(lines, min_size=1, max_size=5).map(tuple),
     provenance=st.builds(Provenance, pack=text, version=text, content_hash=text, library=text),
+    history=history,
 )
 
 
@@ -39,3 +64,16 @@ def test_to_json_is_the_compact_json_of_to_dict(result: ClaimResult) -> None:
 @given(results)
 def test_to_json_round_trips(result: ClaimResult) -> None:
     assert ClaimResult.from_dict(json.loads(result.to_json())) == result
+
+
+_AMOUNT = re.compile(r"\d+(\.\d{1,2})?")
+
+
+@given(results)
+def test_a_charge_is_written_in_fixed_notation(result: ClaimResult) -> None:
+    """An 835 writer or a claims system reads the charge text as an amount: "100", never
+    "1E+2" (which the input "1E+2" would otherwise echo)."""
+    for line in json.loads(result.to_json())["lines"]:
+        assert line["charge"] is None or _AMOUNT.fullmatch(line["charge"]), line["charge"]
+    for line in result.to_dict()["lines"]:
+        assert line["charge"] is None or _AMOUNT.fullmatch(line["charge"]), line["charge"]

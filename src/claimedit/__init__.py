@@ -17,13 +17,16 @@ Example:
 from claimedit._version import __version__
 from claimedit.claims import Claim, ClaimLine, ClaimType, Payer, parse_claim
 from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.history import HistoryError, HistoryStore, open_history
 from claimedit.pack import Problem, RulePack, RulePackError, load_pack
 from claimedit.pack.models import Component
 from claimedit.results import (
+    Adjustment,
     ClaimError,
     ClaimResult,
     Decision,
     FieldIssue,
+    HistoryStatus,
     LineResult,
     PackProvenance,
     Provenance,
@@ -31,6 +34,7 @@ from claimedit.results import (
 )
 
 __all__ = [
+    "Adjustment",
     "Claim",
     "ClaimError",
     "ClaimLine",
@@ -40,6 +44,9 @@ __all__ = [
     "Decision",
     "Engine",
     "FieldIssue",
+    "HistoryError",
+    "HistoryStatus",
+    "HistoryStore",
     "InvalidClaimError",
     "LineResult",
     "PackProvenance",
@@ -52,5 +59,6 @@ __all__ = [
     "__version__",
     "load_engine",
     "load_pack",
+    "open_history",
     "parse_claim",
 ]

@@ -10,6 +10,8 @@
     claimedit rules test [PACK...] [--overlay FILE] [-v]
     claimedit rules diff OLD NEW [--old-overlay FILE] [--new-overlay FILE] [--json]
     claimedit diff --old RULES... --new RULES... CLAIMS... [--format table|json] [--html FILE]
+    claimedit history show --patient ID [--history PATH_OR_URL] [--json]
+    claimedit history purge --before YYYY-MM-DD [--history PATH_OR_URL]
 
 Every command and option, with defaults and an example: ``docs/cli.md``, generated from this
 parser by ``python -m claimedit.cli_reference``. A new subcommand gives its example in the
@@ -52,6 +54,8 @@ from claimedit.adapters import MissingExtraError, PayerMap
 from claimedit.claims import Payer, error_claim_id, issues_of, parse_claim
 from claimedit.destination import SameFileError, output
 from claimedit.engine import Engine, InvalidClaimError, load_engine
+from claimedit.history import HistoryError
+from claimedit.history import command as history_command
 from claimedit.inputs import (
     FORMATS,
     HEAD_SIZE,
@@ -102,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_ERROR
     except MissingExtraError as exc:  # e.g. --format fhir without the fhir extra
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except HistoryError as exc:  # the store cannot be opened or used
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `claimedit check big.jsonl | head`
@@ -190,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--payer-map", metavar="FILE", type=_payer_map,
                        help="YAML: how X12 / FHIR payer information maps to payer types "
                             "(overrides of the defaults, see docs/interoperability.md)")
+    history_command.add_history_option(check)
     _rules_options(check)
     check.set_defaults(run=_check)
 
@@ -254,6 +262,7 @@ def _parser() -> argparse.ArgumentParser:
     rules_list.register(rules_commands)
     impact.register(commands, _records, _payer_map)
     _register_ncci(commands)
+    history_command.register(commands)
     return parser
 
 
@@ -435,6 +444,14 @@ def _check_to(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     write, evaluate = writer.write, engine.evaluate
     duplicates = _DuplicateClaims(writer.warn)
     seen = duplicates.seen
+    if args.history is not None:  # claim history: docs/history.md
+        history_command.check_with_history(
+            args.history, engine, writer,
+            _records(args.files, args.input_format, args.payer_map, writer.warn,
+                     validate=args.validate),
+            duplicates, _internal)
+        writer.close()
+        return EXIT_INVALID if writer.summary.invalid else EXIT_OK
     progress = Progress(sys.stderr) if wanted(args.progress, sys.stderr) else None
     # One loop from record to output (no generator between the stages: it is the hot path).
     for record in _records(args.files, args.input_format, args.payer_map, writer.warn,
@@ -548,6 +565,8 @@ def _explain(args: argparse.Namespace) -> int:
         billed += f" x {args.units} units"
     context = f", with {' '.join(same_day)} the same day" if same_day else ""
     state = f", state {args.state.upper()}" if args.state else ""
+    if args.claim_type != "professional":  # the default goes unsaid, as in every other output
+        state += f", {args.claim_type} claim"
     print(f"{billed} on {args.date}, {Payer(args.payer).value}{state}{context}: "
           f"{result.decision.value.upper()}")
     if not result.reasons:
@@ -570,6 +589,8 @@ def _rules_check(args: argparse.Namespace) -> int:
           f"(checked by claimedit {__version__})")
     print(f"  {len(pack.codes)} codes, {len(pack.edits)} edits in {len(pack.revisions)} revisions, "
           f"state overlays: {overlays}")
+    for line in ncci_show.imported_summary(pack):
+        print(f"  {line}")
     _note_checkout(pack.meta.id, str(path), args.path,
                    f"claimedit rules check {(Path('rules') / pack.meta.id).as_posix()}")
     return EXIT_OK
@@ -624,6 +645,5 @@ def _print_edits(out: TextIO, day: dt.date, payer: Payer | None, state: str | No
               f"{edit.group_code}-{edit.carc} {' '.join(edit.rarcs):<5} {payers:<28} "
               f"{item.effective}  [{item.source}]", file=out)
         if code is not None:
-            rows = ncci_show.table_rows(item, code, day)
-            for row in rows:
-                print(f"      {ncci_show.format_row(row)}", file=out)
+            for line in ncci_show.describe_rows(ncci_show.table_rows(item, code, day), code):
+                print(f"      {line}", file=out)

@@ -40,6 +40,8 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
+from claimedit.history.judge import judge, judge_stream
+from claimedit.history.store import HistoryStore
 from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
 from claimedit.results import (
@@ -173,12 +175,20 @@ class _LargeDay:
 _LARGE_DAY = 32
 
 
-def _day_units(lines: tuple[ClaimLine, ...]) -> dict[tuple[dt.date, str], int]:
-    """Units of each code on each date of service, summed over the claim's lines, in one pass."""
+def _day_units(
+    lines: tuple[ClaimLine, ...], others: Mapping[dt.date, Sequence[tuple[str, int]]] | None
+) -> dict[tuple[dt.date, str], int]:
+    """Units of each code on each date of service, summed over the claim's lines (and the lines
+    of the patient's other claims that day, ``others``), in one pass."""
     units: dict[tuple[dt.date, str], int] = {}
     for line in lines:
         key = (line.date_of_service, line.code)
         units[key] = units.get(key, 0) + line.units
+    if others:
+        for day, other_lines in others.items():
+            for code, count in other_lines:
+                key = (day, code)
+                units[key] = units.get(key, 0) + count
     return units
 
 
@@ -252,8 +262,16 @@ class Engine:
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    def evaluate(self, claim: Claim | Mapping[str, Any]) -> ClaimResult:
+    def evaluate(
+        self, claim: Claim | Mapping[str, Any], *, history: HistoryStore | None = None
+    ) -> ClaimResult:
         """Evaluate every line of a claim (a :class:`Claim` or a plain dict).
+
+        With ``history`` (a claim history store, see :func:`claimedit.open_history`), lines of
+        the patient's earlier claims from the same provider on the same date of service count as
+        billed that day, for every edit that reads the day's codes or units; the claim is then
+        recorded, and ``adjustments`` lists earlier lines whose decision it changes
+        (``docs/history.md``). The engine holds no store: it is passed in on each call.
 
         Raises :class:`InvalidClaimError` when a dict is not a valid claim.
 
@@ -268,6 +286,9 @@ class Engine:
             if isinstance(parsed, ClaimError):
                 raise InvalidClaimError(parsed)
             claim = parsed
+        if history is not None:
+            valid = claim
+            return history.transact(lambda session: judge(self, valid, session))
         return self._evaluate(claim)
 
     def evaluate_line(
@@ -316,22 +337,29 @@ class Engine:
 
     @overload
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["raise"] = "raise"
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["raise"] = "raise",
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult]: ...
 
     @overload
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["collect"]
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: Literal["collect"],
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult | ClaimError]: ...
 
     def evaluate_many(
-        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: str = "raise"
+        self, claims: Iterable[Claim | Mapping[str, Any]], *, errors: str = "raise",
+        history: HistoryStore | None = None, batch_size: int = 256,
     ) -> Iterator[ClaimResult | ClaimError]:
         """Evaluate a stream of claims lazily, one at a time, yielding results in input order.
 
         ``errors="raise"`` (default) raises :class:`InvalidClaimError` at the first invalid
         record; ``errors="collect"`` yields a :class:`ClaimError` in its place and goes on, so
         every record in is a result or an error out.
+
+        With ``history``, as :meth:`evaluate`; the claims are recorded ``batch_size`` to a
+        transaction and each batch's results come out once it is committed (``batch_size=1``
+        for a stream that must answer each claim before the next arrives).
 
         Example:
             >>> engine = load_engine()
@@ -342,6 +370,14 @@ class Engine:
         """
         if errors not in ("raise", "collect"):
             raise ValueError("errors must be 'raise' or 'collect'")
+        if history is not None:
+            parsed_claims = (parse_claim(claim, record=record)
+                             for record, claim in enumerate(claims, start=1))
+            for item in judge_stream(self, history, parsed_claims, batch_size):
+                if isinstance(item, ClaimError) and errors == "raise":
+                    raise InvalidClaimError(item)
+                yield item
+            return
         for record, claim in enumerate(claims, start=1):
             parsed = parse_claim(claim, record=record)
             if isinstance(parsed, ClaimError):
@@ -353,14 +389,19 @@ class Engine:
 
     # -- the one evaluation path ---------------------------------------------------------------
 
-    def _evaluate(self, claim: Claim) -> ClaimResult:
+    def _evaluate(
+        self, claim: Claim, others: Mapping[dt.date, Sequence[tuple[str, int]]] | None = None
+    ) -> ClaimResult:
         # The hot path: a claim's lines share the payer, claim type and state, and usually one
         # to three dates, so the code index is looked up once per date; lines whose code no edit
         # watches cost one dictionary look-up and one tuple. What a line's checks read is
         # gathered only when they read it, once per claim: the codes of each date of service
         # (counted once per date when the date has many lines), the units of each code and date.
+        # ``others``: the (code, units) of the lines of the patient's other claims at the same
+        # provider, by date of service (claim history, see claimedit.history): they count as
+        # lines billed that day, for the day's codes and the day's units alike.
         lines = claim.lines
-        several = len(lines) > 1
+        several = len(lines) > 1 or bool(others)
         state = claim.state
         scoped = self._base if state is None else self._tables.get(state, self._base)
         scope = (claim.payer, claim.claim_type)
@@ -438,6 +479,10 @@ class Engine:
                     days = {}
                     for other in lines:
                         days.setdefault(other.date_of_service, []).append(other.code)
+                    if others:
+                        for other_day, other_lines in others.items():
+                            if other_day in days:
+                                days[other_day].extend([code for code, _ in other_lines])
                 codes = days[day]
                 if len(codes) > _LARGE_DAY:
                     if large is None:
@@ -459,7 +504,7 @@ class Engine:
                 day_units = units
                 if several and rules.day_units_cap:
                     if units_by_day is None:
-                        units_by_day = _day_units(lines)
+                        units_by_day = _day_units(lines, others)
                     day_units = units_by_day[day, code]
                 decision, reasons = rules.counted_outcome(
                     line.modifiers, day_codes, units, day_units)
@@ -473,7 +518,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return new_claim_result((
-            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (),
+            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (), (), None,
         ))
 
     # -- what is in force ----------------------------------------------------------------------

@@ -59,6 +59,10 @@ table.groups td { border-bottom: 1px solid #e8ebef; vertical-align: top; }
 """
 
 
+def _lines(count: int) -> str:
+    return f"{count:,} line{'' if count == 1 else 's'}"
+
+
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -81,6 +85,7 @@ def _bars(title: str, rows: Sequence[tuple[str, float, str]], colour: str) -> st
     top = max(value for _, value, _ in rows) or 1.0
     parts = [f'<div class="chart"><h3>{escape(title)}</h3>'
              f'<svg viewBox="0 0 {label_width + bar_width + 90} {height}" width="100%" '
+             f'style="max-width: {label_width + bar_width + 90}px" '
              f'role="img" aria-label="{escape(title)}">']
     for index, (label, value, text) in enumerate(rows):
         y = index * row_height + 3
@@ -103,10 +108,13 @@ def _columns(title: str, rows: Sequence[tuple[str, float, str]], colour: str) ->
     if not rows:
         return ""
     width, axis, plot, top_margin = 1000, 70, 160, 18
-    step = (width - axis - 10) / len(rows)
+    step = min(60.0, (width - axis - 10) / len(rows))  # a few months: columns, not slabs
     column = step * 0.75
     top = max(value for _, value, _ in rows) or 1.0
-    scale = [(value, _axis(value, rows)) for value in (0.0, top / 2, top)]
+    # A gridline at half the top, unless that would be half a line.
+    money = any("." in text for _, _, text in rows)
+    ticks = (0.0, top / 2, top) if money or top >= 4 else (0.0, top)
+    scale = [(value, _axis(value, rows)) for value in ticks]
     every = max(1, round(22 / step))  # a label every so many columns, so they do not overlap
     height = top_margin + plot + 60
     parts = [f'<div class="chart wide"><h3>{escape(title)}</h3>'
@@ -224,8 +232,8 @@ def write_html(report: ImpactReport, out: TextIO) -> None:
         ("lines changing decision", f"{changed.lines:,} ({share})"),
         ("on claims", f"{report.changed_claims:,}"),
         ("their billed charge", _charge(changed)),
-        ("become payable", f"{report.payable.lines:,} lines, {_charge(report.payable)}"),
-        ("no longer payable", f"{report.unpayable.lines:,} lines, {_charge(report.unpayable)}"),
+        ("become payable", f"{_lines(report.payable.lines)}, {_charge(report.payable)}"),
+        ("no longer payable", f"{_lines(report.unpayable.lines)}, {_charge(report.unpayable)}"),
         ("invalid records", f"{report.invalid:,}"),
     ):
         w(f"<div>{label}<b>{value}</b></div>")

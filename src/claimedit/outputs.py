@@ -12,7 +12,7 @@ import json
 from typing import Any, TextIO
 
 from claimedit.limits import printable
-from claimedit.results import ClaimError, ClaimResult, Decision
+from claimedit.results import ClaimError, ClaimResult, Decision, HistoryStatus, Reason
 
 __all__ = [
     "WRITERS", "FhirWriter", "JsonLinesWriter", "JsonWriter", "Summary", "TableWriter", "Writer",
@@ -160,18 +160,41 @@ class TableWriter(Writer):
         claim_id = _cell(result.claim_id)
         rows = []
         for line in result.lines:
-            reasons = "; ".join(
-                f"{r.group_code}-{r.carc} {' '.join(r.rarcs)} {r.rule_id}".replace("  ", " ")
-                for r in line.reasons
-            )
             rows.append(self._ROW.format(
                 claim_id, _cell(line.line_id or ""), line.code, ",".join(line.modifiers),
-                line.date_of_service.isoformat(), result.payer, line.decision.value, reasons,
+                line.date_of_service.isoformat(), result.payer, line.decision.value,
+                _reasons(line.reasons),
             ).rstrip() + "\n")
+        # Claim history (docs/history.md): earlier lines this claim changes, one row each, and a
+        # note when the claim was judged alone or voided.
+        for item in result.adjustments:
+            rows.append(self._ROW.format(
+                f"^ {_cell(item.claim_id)}", _cell(item.line_id), item.code,
+                ",".join(item.modifiers), item.date_of_service.isoformat(), "adjusted",
+                item.decision.value, _reasons(item.reasons) or f"(now {item.decision.value})",
+            ).rstrip() + f" [because of claim {claim_id}]\n")
+        note = _HISTORY_NOTES.get(result.history)
+        if note is not None:
+            rows.append(f"{claim_id:<38} {note}\n")
         self.out.write("".join(rows))  # all of a claim's rows, or none
 
     def close(self) -> None:
         print(f"\nsummary: {self.summary}", file=self.out)
+
+
+_HISTORY_NOTES: dict[HistoryStatus | None, str] = {
+    HistoryStatus.JUDGED_ALONE: "judged alone: no patient_id or provider_id, so no claim history",
+    HistoryStatus.VOIDED: "voided: removed from the claim history (its lines as they would be "
+                          "judged today, for information)",
+    HistoryStatus.NOT_ON_FILE: "void of a claim not in the claim history: nothing removed",
+}
+
+
+def _reasons(reasons: tuple[Reason, ...]) -> str:
+    return "; ".join(
+        f"{r.group_code}-{r.carc} {' '.join(r.rarcs)} {r.rule_id}".replace("  ", " ")
+        for r in reasons
+    )
 
 
 class FhirWriter(Writer):

@@ -5,7 +5,8 @@
 moved (new dates) or otherwise changed in the code table; revisions added, removed or re-dated;
 edits added, removed, and changed, naming each changed field (codes added to or removed from a
 code set, payer types added or removed, dates moved, a new CARC, a reworded message); and the
-same for state overlays; and the pack's case files (``tests/``): cases added, removed, or whose
+same for state overlays; the pack's table files (``tables/``: NCCI pairs and MUE limits, row
+by row); and the pack's case files (``tests/``): cases added, removed, or whose
 claim or expectations changed. Fields are compared generically from the validated models, so a new
 edit kind or field is covered without a change here.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +31,7 @@ from claimedit.pack import RulePack, RulePackError, SourcedEdit, load_pack, reso
 from claimedit.pack.models import DateRange
 from claimedit.policy_tests import Expectation, PolicyCase, load_cases
 
-__all__ = ["Change", "diff_cases", "diff_packs", "register", "write_changes"]
+__all__ = ["Change", "diff_cases", "diff_packs", "diff_tables", "register", "write_changes"]
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,160 @@ def _describe_edit(item: SourcedEdit) -> str:
             f"in {item.file}")
 
 
+# -- table files (NCCI tables of table-backed edits) ---------------------------------------------
+
+_TABLE_EXAMPLES = 10
+
+
+def diff_tables(old_root: str | Path, new_root: str | Path) -> list[Change]:
+    """The pack's table files (``tables/``): files added or removed; for a changed PTP table the
+    pairs added, removed or changed (dates, indicator, rationale), for an MUE table the codes
+    whose limit changed, each with the first few examples; other files by size only.
+
+    PTP tables are compared row by row in their stored order (column 2, column 1, dates), two
+    million rows in flat memory.
+    """
+    def files(root: str | Path) -> dict[str, Path]:
+        folder = Path(root) / "tables"
+        return {} if not folder.is_dir() else {
+            path.relative_to(root).as_posix(): path for path in sorted(folder.rglob("*"))
+            if path.is_file()}
+
+    before, after = files(old_root), files(new_root)
+    changes = []
+    for name in sorted(before.keys() | after.keys()):
+        if name not in before or name not in after:
+            path = after.get(name) or before[name]
+            changes.append(Change("tables", name, "added" if name in after else "removed",
+                                  (_describe_table(path),)))
+        elif before[name].read_bytes() != after[name].read_bytes():
+            changes.append(Change("tables", name, "changed",
+                                  _table_changes(before[name], after[name])))
+    return changes
+
+
+def _describe_table(path: Path) -> str:
+    from claimedit.ncci.table import MueTable, PtpTable, TableFileError
+
+    for kind, opener in (("procedure-to-procedure pairs", PtpTable.open),
+                         ("MUE limits", MueTable.open)):
+        try:
+            return f"{len(opener(path)):,} rows of {kind}"
+        except (TableFileError, ValueError, OSError):
+            continue
+    return f"{path.stat().st_size:,} bytes"
+
+
+def _table_changes(old: Path, new: Path) -> tuple[str, ...]:
+    from claimedit.ncci.table import MueTable, PtpTable, TableFileError
+
+    try:
+        return _ptp_changes(PtpTable.open(old), PtpTable.open(new))
+    except (TableFileError, ValueError, OSError):
+        pass
+    try:
+        return _mue_changes(MueTable.open(old), MueTable.open(new))
+    except (TableFileError, ValueError, OSError):
+        pass
+    return (f"bytes differ ({old.stat().st_size:,} -> {new.stat().st_size:,} bytes)",)
+
+
+def _pair_key(row: Any) -> tuple[Any, ...]:
+    from claimedit.ncci.table import NO_DELETION, code_number, date_number
+
+    return (code_number(row.column2), code_number(row.column1), date_number(row.effective),
+            NO_DELETION if row.deletion is None else date_number(row.deletion),
+            row.modifier_indicator, row.pre_1996, row.rationale)
+
+
+def _pair_groups(table: Any) -> Iterable[tuple[tuple[int, int], list[Any]]]:
+    """The table's rows grouped by pair (column 2, column 1), in stored order; raises
+    ValueError if the stored order is not the expected one (then only bytes are compared)."""
+    group: list[Any] = []
+    key: tuple[int, int] | None = None
+    last: tuple[Any, ...] | None = None
+    for row in table:
+        full = _pair_key(row)
+        if last is not None and full < last:
+            raise ValueError("the table's rows are not in pair order")
+        last = full
+        pair = (full[0], full[1])
+        if pair != key and group:
+            assert key is not None
+            yield key, group
+            group = []
+        key = pair
+        group.append(row)
+    if group and key is not None:
+        yield key, group
+
+
+def _row_words(row: Any) -> str:
+    end = "" if row.deletion is None else str(row.deletion)
+    return (f"{row.column1}/{row.column2} in force {row.effective}..{end}, indicator "
+            f"{row.modifier_indicator}")
+
+
+def _ptp_changes(old: Any, new: Any) -> tuple[str, ...]:
+    counts = {"added": 0, "removed": 0, "changed": 0}
+    examples: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
+
+    def note(kind: str, words: str) -> None:
+        counts[kind] += 1
+        if len(examples[kind]) < _TABLE_EXAMPLES:
+            examples[kind].append(words)
+
+    old_groups, new_groups = iter(_pair_groups(old)), iter(_pair_groups(new))
+    was, now = next(old_groups, None), next(new_groups, None)
+    while was is not None or now is not None:
+        if now is None or (was is not None and was[0] < now[0]):
+            assert was is not None
+            note("removed", "; ".join(_row_words(row) for row in was[1]))
+            was = next(old_groups, None)
+        elif was is None or now[0] < was[0]:
+            note("added", "; ".join(_row_words(row) for row in now[1]))
+            now = next(new_groups, None)
+        else:
+            if [_pair_key(r) for r in was[1]] != [_pair_key(r) for r in now[1]]:
+                note("changed", f"{'; '.join(_row_words(r) for r in was[1])} -> "
+                                f"{'; '.join(_row_words(r) for r in now[1])}")
+            was, now = next(old_groups, None), next(new_groups, None)
+    details = [f"pairs: {counts['added']:,} added, {counts['removed']:,} removed, "
+               f"{counts['changed']:,} changed (rows {len(old):,} -> {len(new):,})"]
+    marks = {"added": "+", "removed": "-", "changed": "~"}
+    for kind in ("added", "removed", "changed"):
+        details += [f"{marks[kind]} {words}" for words in examples[kind]]
+        if counts[kind] > len(examples[kind]):
+            details.append(f"  ... {counts[kind] - len(examples[kind]):,} more {kind}")
+    return tuple(details)
+
+
+def _mue_changes(old: Any, new: Any) -> tuple[str, ...]:
+    before = {limit.code: limit for limit in old}
+    after = {limit.code: limit for limit in new}
+    words = []
+    for code in sorted(before.keys() | after.keys()):
+        was, now = before.get(code), after.get(code)
+        if was == now:
+            continue
+        if was is None:
+            assert now is not None
+            words.append(f"+ {code}: {now.units} units (adjudication indicator "
+                         f"{now.adjudication_indicator})")
+        elif now is None:
+            words.append(f"- {code}: was {was.units} units")
+        else:
+            words.append(f"~ {code}: {was.units} -> {now.units} units, adjudication indicator "
+                         f"{was.adjudication_indicator} -> {now.adjudication_indicator}"
+                         if was.units != now.units or
+                         was.adjudication_indicator != now.adjudication_indicator
+                         else f"~ {code}: rationale reworded")
+    shown = words[:_TABLE_EXAMPLES]
+    more = [f"  ... {len(words) - len(shown):,} more"] if len(words) > len(shown) else []
+    return (f"codes: {len(words):,} limits added, removed or changed "
+            f"(codes {len(before):,} -> {len(after):,})", *shown, *more)
+
+
 # -- the pack's policy tests --------------------------------------------------------------------
 
 
@@ -383,7 +538,7 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def _keyed(section: str, old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any]],
-           describe: Any) -> list[Change]:
+           describe: Callable[[Mapping[str, Any]], str]) -> list[Change]:
     changes = []
     for key in sorted(old.keys() | new.keys()):
         if key not in old or key not in new:
@@ -450,7 +605,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _command(args: argparse.Namespace) -> int:
     old = load_pack(resolve_pack(args.old), [Path(p) for p in args.old_overlay])
     new = load_pack(resolve_pack(args.new), [Path(p) for p in args.new_overlay])
-    changes = diff_packs(old, new)
+    changes = diff_packs(old, new) + diff_tables(old.root, new.root)
     # The pack's own tests, when both sides' case files load: a broken case file is rules test's
     # to report; here it only means the tests cannot be compared.
     old_cases, old_note = _cases_or_note(old)

@@ -25,10 +25,12 @@ from claimedit.limits import printable
 
 __all__ = [
     "SEVERITY",
+    "Adjustment",
     "ClaimError",
     "ClaimResult",
     "Decision",
     "FieldIssue",
+    "HistoryStatus",
     "LineResult",
     "PackProvenance",
     "Provenance",
@@ -138,7 +140,8 @@ class LineResult(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: decision and date as text, lists for tuples, the charge as its exact
-        decimal text (``"125.00"``; a JSON number would pass through binary floating point)."""
+        decimal text in fixed notation (``"125.00"``, never ``"1E+2"``; a JSON number would pass
+        through binary floating point)."""
         return {
             "line_id": self.line_id,
             "code": self.code,
@@ -146,7 +149,7 @@ class LineResult(NamedTuple):
             "date_of_service": self.date_of_service.isoformat(),
             "decision": self.decision.value,
             "reasons": [reason.to_dict() for reason in self.reasons],
-            "charge": None if self.charge is None else str(self.charge),
+            "charge": None if self.charge is None else format(self.charge, "f"),
             "reviewed": self.reviewed,
         }
 
@@ -241,8 +244,74 @@ class Provenance(NamedTuple):
                    data.get("library", "unknown"), packs)
 
 
+class HistoryStatus(StrEnum):
+    """What a claim history store did with a claim (``ClaimResult.history``; ``None`` when the
+    claim was evaluated without a store). See ``docs/history.md``."""
+
+    RECORDED = "recorded"
+    """Judged with the patient's earlier claims from the same provider, then recorded."""
+    REPLACED = "replaced"
+    """As ``recorded``, replacing the stored claim of the same id (a replacement, frequency 7,
+    or the same claim sent again)."""
+    VOIDED = "voided"
+    """A void (frequency 8): the stored claim of that id was removed; its lines are shown as
+    they would be judged today, for information only."""
+    NOT_ON_FILE = "not_on_file"
+    """A void of a claim id the store does not hold: nothing was removed."""
+    JUDGED_ALONE = "judged_alone"
+    """No ``patient_id`` or no ``provider_id``: judged on its own lines only, and not recorded."""
+
+
+class Adjustment(NamedTuple):
+    """A line of an earlier claim whose decision changes because of this claim (the IGRT TC
+    allowed alone yesterday, bundled now that the IMRT of the same day has arrived): what the
+    claims system recoups or repays."""
+
+    claim_id: str
+    """The earlier claim's id."""
+    line_id: str
+    """The earlier line's id (its 1-based position when it had none)."""
+    code: str
+    modifiers: tuple[str, ...]
+    date_of_service: dt.date
+    decision: Decision
+    """The line's new decision."""
+    reasons: tuple[Reason, ...]
+    """The line's new reasons (empty when it is now allowed)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, shaped as a line result's."""
+        return {
+            "claim_id": self.claim_id,
+            "line_id": self.line_id,
+            "code": self.code,
+            "modifiers": list(self.modifiers),
+            "date_of_service": self.date_of_service.isoformat(),
+            "decision": self.decision.value,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Adjustment:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            claim_id=data["claim_id"],
+            line_id=data["line_id"],
+            code=data["code"],
+            modifiers=tuple(data["modifiers"]),
+            date_of_service=dt.date.fromisoformat(data["date_of_service"]),
+            decision=Decision(data["decision"]),
+            reasons=tuple(Reason.from_dict(item) for item in data["reasons"]),
+        )
+
+
 class ClaimResult(NamedTuple):
-    """The results of one claim: one :class:`LineResult` per input line, in input order."""
+    """The results of one claim: one :class:`LineResult` per input line, in input order.
+
+    Evaluated with a claim history store, :attr:`history` says what the store did and
+    :attr:`adjustments` lists earlier lines whose decision this claim changes; without a store
+    they are ``None`` and empty, and the JSON form leaves them out.
+    """
 
     claim_id: str
     payer: str
@@ -252,6 +321,10 @@ class ClaimResult(NamedTuple):
     notes: tuple[FieldIssue, ...] = ()
     """What the reader left out of the claim and says so (a service line without a CPT/HCPCS
     code, not evaluated): place in the source format and why. In JSON only when there are some."""
+    adjustments: tuple[Adjustment, ...] = ()
+    """Earlier lines (same patient, provider and date of service) whose decision changes."""
+    history: HistoryStatus | None = None
+    """What the history store did with the claim; ``None`` without a store."""
 
     @property
     def decision(self) -> Decision:
@@ -263,14 +336,21 @@ class ClaimResult(NamedTuple):
         return worst
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data of the claim, its lines and provenance (see :meth:`to_json`)."""
-        return {
+        """Plain JSON data of the claim, its lines and provenance (see :meth:`to_json`), and,
+        when evaluated with a history store, ``history`` and ``adjustments``."""
+        data: dict[str, Any] = {
             "claim_id": self.claim_id,
             "payer": self.payer,
             "state": self.state,
             "lines": [line.to_dict() for line in self.lines],
             "provenance": self.provenance.to_dict(),
-        } | ({"notes": [note._asdict() for note in self.notes]} if self.notes else {})
+        }
+        if self.notes:
+            data["notes"] = [note._asdict() for note in self.notes]
+        if self.history is not None:
+            data["history"] = self.history.value
+            data["adjustments"] = [item.to_dict() for item in self.adjustments]
+        return data
 
     def to_json(self) -> str:
         """Compact JSON of :meth:`to_dict` (the same text as ``json.dumps(result.to_dict(),
@@ -288,9 +368,14 @@ class ClaimResult(NamedTuple):
         state = "null" if self.state is None else _string(self.state)
         notes = "" if not self.notes else ',"notes":' + json.dumps(
             [note._asdict() for note in self.notes], separators=(",", ":"))
+        history = ""
+        if self.history is not None:
+            adjustments = json.dumps([item.to_dict() for item in self.adjustments],
+                                     separators=(",", ":")) if self.adjustments else "[]"
+            history = f',"history":"{self.history.value}","adjustments":{adjustments}'
         return (f'{{"claim_id":{_string(self.claim_id)},"payer":{_string(self.payer)},'
                 f'"state":{state},"lines":[{lines}],'
-                f'"provenance":{_OBJECT_JSON[self.provenance]}{notes}}}')
+                f'"provenance":{_OBJECT_JSON[self.provenance]}{notes}{history}}}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimResult:
@@ -302,6 +387,8 @@ class ClaimResult(NamedTuple):
             lines=tuple(LineResult.from_dict(item) for item in data["lines"]),
             provenance=Provenance.from_dict(data["provenance"]),
             notes=tuple(FieldIssue(**note) for note in data.get("notes", ())),
+            adjustments=tuple(Adjustment.from_dict(item) for item in data.get("adjustments", ())),
+            history=None if data.get("history") is None else HistoryStatus(data["history"]),
         )
 
 
@@ -361,7 +448,7 @@ def _line_json(line: LineResult) -> str:
     return (f'{{"line_id":{"null" if line_id is None else _string(line_id)},'
             f'{_CODE_JSON[code, modifiers]},{_DATE_JSON[day]},'
             f'{_OUTCOME_JSON[decision, reasons]},'
-            f'"charge":{"null" if charge is None else _string(str(charge))},'
+            f'"charge":{"null" if charge is None else _string(format(charge, "f"))},'
             f'"reviewed":{"true" if reviewed else "false"}}}')
 
 
@@ -374,8 +461,9 @@ new_line_result: Callable[[tuple[Any, ...]], LineResult] = partial(tuple.__new__
 reviewed))``."""
 new_claim_result: Callable[[tuple[Any, ...]], ClaimResult] = partial(tuple.__new__, ClaimResult)
 """Build a :class:`ClaimResult` from a tuple of all its fields in order:
-``new_claim_result((claim_id, payer, state, lines, provenance, notes))`` (``notes`` ``()`` when
-the reader left nothing out)."""
+``new_claim_result((claim_id, payer, state, lines, provenance, notes, adjustments, history))``
+(``notes`` ``()`` when the reader left nothing out; ``adjustments`` ``()`` and ``history``
+``None`` without a history store)."""
 
 
 class FieldIssue(NamedTuple):

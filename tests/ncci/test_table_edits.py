@@ -283,3 +283,25 @@ def test_engine_agrees_with_the_rows(ncci: Engine,
     assert got == _expected(lines)
     assert [line.decision.value for line in result.lines] == [
         "deny" if fired else "allow" for fired in got]
+
+
+def test_threads_share_one_engine(ncci: Engine) -> None:
+    """The tables' caches are filled from several threads at once: same answers as alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    claims = [_claim((a,), (b, mods, units)) for a in CODES for b in CODES
+              for mods, units in (([], 1), (["59"], 3))]
+    alone = [ncci.evaluate(claim) for claim in claims]
+    copy = load_engine(ncci.packs[0].root)  # fresh caches
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(copy.evaluate, claims * 3))
+    assert [(x.lines, x.provenance.content_hash) for x in shared] == [
+        (x.lines, x.provenance.content_hash) for x in alone * 3]
+
+
+def test_rules_check_says_what_was_imported(pack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check", str(pack)]) == 0
+    out = capsys.readouterr().out
+    assert "imported: CMS medicare NCCI practitioner tables, 2024Q3, for medicare " \
+           "(professional claims); 0 unreadable rows skipped" in out
+    assert f"PTP: {len(ROWS)} rows in tables/ptp.bin, from ccipra-v302r0-f1.zip (" in out

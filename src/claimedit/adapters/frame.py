@@ -62,6 +62,7 @@ from typing import Any, Literal, TypeVar
 
 from claimedit.adapters import MissingExtraError
 from claimedit.engine import Engine
+from claimedit.history.store import HistoryStore
 from claimedit.inputs import _MODIFIER_SEPARATORS
 from claimedit.limits import quote
 from claimedit.results import ClaimError, ClaimResult, Decision
@@ -103,8 +104,11 @@ ArrowData = TypeVar("ArrowData", "pa.Table", "pa.RecordBatch")
 
 def evaluate_frame(
     engine: Engine, frame: pd.DataFrame, *, dtypes: Literal["object", "arrow"] = "object",
+    history: HistoryStore | None = None,
 ) -> pd.DataFrame:
     """Evaluate a pandas DataFrame of claim lines; returns a copy with the result columns.
+    With ``history``, claims are judged with the patient's earlier claims and recorded
+    (``docs/history.md``; the columns ``patient_id``, ``provider_id``, ``frequency_code``).
 
     ``dtypes="object"`` (the default) gives Python objects in the result columns (lists stay
     lists, nulls are None); ``dtypes="arrow"`` gives pandas Arrow-backed columns typed as
@@ -131,7 +135,7 @@ def evaluate_frame(
         key: frame[name].astype(object).where(frame[name].notna(), None).tolist()
         for key, name in names.items()
     }
-    results = _evaluate(engine, columns, len(frame))
+    results = _evaluate(engine, columns, len(frame), history=history)
     out = frame.drop(columns=[c for c in frame.columns if c in RESULT_COLUMNS])
     for name, values in results.items():
         if dtypes == "arrow":
@@ -143,9 +147,12 @@ def evaluate_frame(
     return out
 
 
-def evaluate_arrow(engine: Engine, data: ArrowData) -> ArrowData:
+def evaluate_arrow(
+    engine: Engine, data: ArrowData, *, history: HistoryStore | None = None
+) -> ArrowData:
     """Evaluate a pyarrow Table or RecordBatch of claim lines; returns the same kind with the
-    result columns appended (typed as in :data:`RESULT_COLUMNS`).
+    result columns appended (typed as in :data:`RESULT_COLUMNS`). ``history`` as in
+    :func:`evaluate_frame`.
 
     Example:
         >>> import claimedit, pyarrow as pa
@@ -154,7 +161,7 @@ def evaluate_arrow(engine: Engine, data: ArrowData) -> ArrowData:
         >>> evaluate_arrow(claimedit.load_engine(), table).column("rule_ids").to_pylist()
         [['IGRT-MEDICARE-77387']]
     """
-    return _with_results(engine, data, set())
+    return _with_results(engine, data, set(), history)
 
 
 def result_schema(schema: pa.Schema) -> pa.Schema:
@@ -169,7 +176,9 @@ def result_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields, metadata=schema.metadata)
 
 
-def evaluate_batches(engine: Engine, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def evaluate_batches(
+    engine: Engine, batches: Iterable[pa.RecordBatch], *, history: HistoryStore | None = None
+) -> Iterator[pa.RecordBatch]:
     """Evaluate a stream of record batches whose claims are contiguous (sorted by claim id),
     holding back the last claim of each batch until its rows end: a claim cut by a batch
     boundary is evaluated whole. Rows come out in input order, re-cut into batches.
@@ -200,17 +209,19 @@ def evaluate_batches(engine: Engine, batches: Iterable[pa.RecordBatch]) -> Itera
             cut -= 1
         carry = table.slice(cut)
         if cut:
-            yield from _with_results(engine, table.slice(0, cut), done).to_batches()
+            yield from _with_results(engine, table.slice(0, cut), done, history).to_batches()
     if carry is not None and carry.num_rows:
-        yield from _with_results(engine, carry, done).to_batches()
+        yield from _with_results(engine, carry, done, history).to_batches()
 
 
-def _with_results(engine: Engine, data: ArrowData, done: set[Any]) -> ArrowData:
+def _with_results(
+    engine: Engine, data: ArrowData, done: set[Any], history: HistoryStore | None = None
+) -> ArrowData:
     """``data`` with the result columns, evaluated once; ``done`` holds the claim ids evaluated
     in earlier batches, and gains this batch's."""
     names = _columns(data.schema.names)
     columns = {key: data.column(name).to_pylist() for key, name in names.items()}
-    results = _evaluate(engine, columns, data.num_rows, done)
+    results = _evaluate(engine, columns, data.num_rows, done, history)
     done.update(columns["claim_id"])
     keep = [name for name in data.schema.names if name not in RESULT_COLUMNS]
     arrays = [data.column(name) for name in keep]
@@ -237,7 +248,7 @@ def _columns(names: Iterable[Any]) -> dict[str, str]:
 
 def _evaluate(
     engine: Engine, columns: Mapping[str, Sequence[Any]], rows: int,
-    done: AbstractSet[Any] = frozenset(),
+    done: AbstractSet[Any] = frozenset(), history: HistoryStore | None = None,
 ) -> dict[str, list[Any]]:
     """The result columns for ``rows`` rows given as Python lists, one per input column."""
     out: dict[str, list[Any]] = {name: [None] * rows for name in RESULT_COLUMNS}
@@ -261,7 +272,8 @@ def _evaluate(
         else:
             groups.append(group)
             data.append(claim)
-    for group, item in zip(groups, engine.evaluate_many(data, errors="collect"), strict=True):
+    evaluated = engine.evaluate_many(data, errors="collect", history=history)
+    for group, item in zip(groups, evaluated, strict=True):
         if isinstance(item, ClaimError):
             message = _message(item, group)
             for row in group:
@@ -279,13 +291,13 @@ def _claim(
     claim: dict[str, Any] = {"claim_id": str(claim_id)}
     for key in _CLAIM_FIELDS:
         if key in columns:
-            if key not in ("payer", "state") and columns[key][first] is None:
-                continue  # the model's default (professional, original claim, no ids)
-            claim[key] = columns[key][first]
-            other = next((row for row in rows if columns[key][row] != claim[key]), None)
+            value = columns[key][first]
+            other = next((row for row in rows if columns[key][row] != value), None)
             if other is not None:
                 return (f"row {other} {key}: {quote(columns[key][other])} differs from "
-                        f"{quote(claim[key])} in row {first} of the same claim {claim_id}")
+                        f"{quote(value)} in row {first} of the same claim {claim_id}")
+            if value is not None or key == "payer":  # an empty optional cell: the default
+                claim[key] = value
     lines = []
     for row in rows:
         line: dict[str, Any] = {"code": columns["code"][row],

@@ -585,20 +585,25 @@ def read_x12_file(
             issue = FieldIssue("", problem, ENCODING)
             yield Record(source, 0, ClaimError(source, 0, None, (issue,)))
             return
-    findings = None
-    if validate:
-        # Imported here: the x12 extra (pyx12) is needed for --validate only.
-        from claimedit.adapters.x12_validate import validate_x12
+    if not validate:
+        yield from read_x12(handle, source, **options)
+        return
+    # Imported here: the x12 extra (pyx12) is needed for --validate only.
+    from claimedit.adapters.x12_validate import validate_x12
 
-        if not seekable:  # stdin: kept (in memory up to 64 MiB) to be read twice
-            spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115
-            shutil.copyfileobj(handle, spool)
-            spool.seek(0)
-            handle = spool
+    if seekable:
         start = handle.tell()
         findings = validate_x12(handle)
         handle.seek(start)
-    yield from read_x12(handle, source, findings=findings, **options)
+        yield from read_x12(handle, source, findings=findings, **options)
+        return
+    # stdin: kept (in memory up to 64 MiB, then on disk) to be read twice.
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
+        shutil.copyfileobj(handle, spool)
+        spool.seek(0)
+        findings = validate_x12(spool)
+        spool.seek(0)
+        yield from read_x12(spool, source, findings=findings, **options)
 
 
 def _seekable(handle: Any) -> bool:

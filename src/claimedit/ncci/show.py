@@ -27,7 +27,8 @@ from claimedit.pack import RulePack, SourcedEdit
 if TYPE_CHECKING:
     from claimedit.engine import Engine
 
-__all__ = ["format_row", "table_rows", "watches", "watching"]
+__all__ = ["describe_rows", "format_row", "imported_summary", "table_rows", "watches",
+           "watching"]
 
 
 def watches(item: SourcedEdit, code: str, day: dt.date, codes: Iterable[CodeEntry]) -> bool:
@@ -90,3 +91,52 @@ def format_row(row: dict[str, Any]) -> str:
                 f"{deletion}  indicator {row['modifier_indicator']}  {row['rationale']}")
     return (f"{row['code']}  MUE {row['mue']}  adjudication indicator "
             f"{row['adjudication_indicator']}  {row['rationale']}")
+
+
+def describe_rows(rows: list[dict[str, Any]], code: str) -> list[str]:
+    """The rows for people, PTP pairs under a heading saying which column the code is in.
+
+    >>> for line in describe_rows([{"column1": "77014", "column2": "G6001",
+    ...         "effective": "2015-01-01", "deletion": None, "modifier_indicator": 1,
+    ...         "rationale": "Mutually exclusive"}], "G6001"):
+    ...     print(line)
+    as column 2 (not paid when billed with):
+      77014/G6001  effective 2015-01-01  deletion *  indicator 1  Mutually exclusive
+    """
+    out: list[str] = []
+    heading = None
+    for row in rows:
+        if "column1" in row:
+            wanted = ("as column 2 (not paid when billed with):" if row["column2"] == code
+                      else "as column 1 (the other code is not paid):")
+            if wanted != heading:
+                heading = wanted
+                out.append(wanted)
+            out.append(f"  {format_row(row)}")
+        else:
+            out.append(format_row(row))
+    return out
+
+
+def imported_summary(pack: RulePack) -> list[str]:
+    """What an imported pack says it was imported from (``pack.yaml``, ``imported_from``), for
+    ``rules check``; nothing for a pack written by hand.
+
+    >>> import claimedit
+    >>> imported_summary(claimedit.load_pack(claimedit.pack.packaged_rules_path()))
+    []
+    """
+    imported = pack.meta.imported_from
+    if not imported:
+        return []
+    out = [f"imported: CMS {imported.get('program', '?')} NCCI {imported.get('setting', '?')} "
+           f"tables, {imported.get('quarter', '?')}, for {', '.join(imported.get('payers', []))}"
+           f" ({imported.get('claim_type', '?')} claims); "
+           f"{imported.get('rows_skipped', 0)} unreadable rows skipped"]
+    for kind in ("ptp", "mue"):
+        table = imported.get(kind)
+        if table:
+            files = ", ".join(f"{item['name']} ({item['rows']} rows)" for item in table["files"])
+            out.append(f"{kind.upper()}: {table['rows']} rows in {table['table']}, from {files}")
+    return out
+

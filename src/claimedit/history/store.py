@@ -1,0 +1,174 @@
+"""The claim history store protocol, and the records it keeps.
+
+A store keeps, per claim, who and which (patient id, billing provider id, claim id, frequency
+code, and the payer type, state and claim type the claim was judged under) and, per line, what was
+billed and decided (code, modifiers, units, date of service, decision, the ids of the edits that
+fired). Nothing else of the patient is kept.
+
+Every read and write of one claim (or one batch of claims) happens inside one
+:meth:`HistoryStore.transact` call, which runs it as one transaction: a claim's look-up and its
+recording are atomic, so two engines judging the same patient's claims at once see each other's
+claims, one after the other, never half of one.
+
+Example:
+    >>> from claimedit.history import MemoryHistory
+    >>> store = MemoryHistory()
+    >>> store.transact(lambda session: session.find("1234567893", "A")) is None
+    True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+from claimedit.results import Decision
+
+__all__ = [
+    "VOID",
+    "HistoryError",
+    "HistorySession",
+    "HistoryStore",
+    "LineChange",
+    "StoredClaim",
+    "StoredLine",
+]
+
+T = TypeVar("T")
+
+VOID = "8"
+"""Claim frequency code of a void (X12 CLM05-3, UB-04 type of bill third digit)."""
+
+
+class HistoryError(RuntimeError):
+    """The history store cannot be opened or used (a bad path or URL, a store written by a newer
+    claimedit, a server that refuses the connection). Never raised for a claim's content."""
+
+
+class StoredLine(NamedTuple):
+    """One line of a stored claim, as billed and as last decided."""
+
+    position: int
+    """1-based position of the line in its claim."""
+    line_id: str
+    """The submitter's line id, or the position as text when the claim had none."""
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    date_of_service: dt.date
+    decision: Decision
+    """The line's decision as last reported (updated when a later claim changes it)."""
+    reason_ids: tuple[str, ...]
+    """The ids of the edits behind that decision, sorted as the result's reasons are."""
+
+    @property
+    def charge(self) -> None:
+        """Not stored (see docs/history.md); here so that the engine reads a stored line as a
+        claim line when an earlier claim is judged again."""
+        return None
+
+
+class StoredClaim(NamedTuple):
+    """A stored claim. From :meth:`HistorySession.claims_on`, ``lines`` holds only the lines of
+    the dates asked for.
+
+    It has the attributes the engine reads of a :class:`~claimedit.Claim` (claim id, payer,
+    state, claim type, lines with their id, code, modifiers, units, date of service), so an
+    earlier claim is judged again without being validated and built a second time.
+    """
+
+    patient_id: str
+    provider_id: str
+    claim_id: str
+    frequency_code: str
+    payer: str
+    state: str | None
+    claim_type: str
+    lines: tuple[StoredLine, ...]
+
+
+def stored_claim(row: Sequence[Any], lines: tuple[StoredLine, ...]) -> StoredClaim:
+    """A stored claim from a database row of (patient id, provider id, claim id, frequency
+    code, payer, state, claim type) and its lines."""
+    patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type = row
+    return StoredClaim(
+        patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type, lines
+    )
+
+
+class LineChange(NamedTuple):
+    """A stored line's new decision (see :meth:`HistorySession.redecide`)."""
+
+    position: int
+    decision: Decision
+    reason_ids: tuple[str, ...]
+
+
+class HistorySession(Protocol):
+    """Reads and writes inside one transaction of a :class:`HistoryStore`."""
+
+    def lock(self, patient_id: str, provider_id: str, claim_id: str) -> None:
+        """Hold, until the transaction ends, the lock that serialises the claims of one patient
+        at one provider and the versions of one claim id (stores that lock the whole database
+        per transaction do nothing here)."""
+
+    def find(self, provider_id: str, claim_id: str) -> StoredClaim | None:
+        """The stored claim of that provider and claim id, with all its lines, if any."""
+
+    def claims_on(
+        self, patient_id: str, provider_id: str, days: Collection[dt.date]
+    ) -> list[StoredClaim]:
+        """The stored claims of a patient at a provider with a line on one of ``days``; each
+        with only its lines of those days, in line order."""
+
+    def look_up(
+        self, patient_id: str, provider_id: str, claim_id: str, days: Collection[dt.date]
+    ) -> tuple[StoredClaim | None, list[StoredClaim]]:
+        """What judging a claim needs, in one step: :meth:`find` of the claim's id and
+        :meth:`claims_on` of its patient, provider and days, without the claim of that id."""
+
+    def add(self, claim: StoredClaim) -> None:
+        """Store a claim. The caller has removed any claim of the same provider and claim id."""
+
+    def remove(self, provider_id: str, claim_id: str) -> None:
+        """Remove the claim of that provider and claim id, and its lines."""
+
+    def redecide(self, provider_id: str, claim_id: str, changes: Iterable[LineChange]) -> None:
+        """Record new decisions for lines of a stored claim."""
+
+
+class HistoryStore(Protocol):
+    """Where the claims judged so far are kept. Safe to share between threads.
+
+    Implementations: :class:`~claimedit.history.MemoryHistory` (a process's memory, for tests),
+    :class:`~claimedit.history.SqliteHistory` (a file; the embedded default) and
+    :class:`~claimedit.history.PostgresHistory` (a server shared by several engines).
+    :func:`claimedit.open_history` opens one from a path or URL.
+    """
+
+    def transact(self, work: Callable[[HistorySession], T]) -> T:
+        """Run ``work`` in one transaction and return what it returns: committed when it
+        returns, rolled back when it raises. A store may run ``work`` again after a transient
+        conflict with another writer (a deadlock, a serialisation failure), so ``work`` must
+        have no effect outside the session until it returns."""
+
+    def claims_of(self, patient_id: str) -> list[StoredClaim]:
+        """Every stored claim of a patient (any provider), by provider and claim id."""
+
+    def purge(self, before: dt.date) -> int:
+        """Remove the claims whose every date of service is before ``before`` (retention);
+        returns how many were removed."""
+
+    def close(self) -> None:
+        """Release connections. The store cannot be used afterwards."""
+
+
+def join_ids(values: Sequence[str]) -> str:
+    """Modifiers and rule ids as stored: one text, comma-separated (neither holds a comma)."""
+    return ",".join(values)
+
+
+def split_ids(text: str) -> tuple[str, ...]:
+    """The inverse of :func:`join_ids`."""
+    return tuple(text.split(",")) if text else ()

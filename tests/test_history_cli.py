@@ -1,0 +1,197 @@
+"""``claimedit check --history`` and ``claimedit history show|purge``.
+
+The acceptance case runs the real CLI twice as subprocesses; the rest run ``main`` in process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _history import claim, location
+
+from claimedit.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = "2025-03-03"
+
+
+def _write(path: Path, *claims: dict[str, Any]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in claims), "utf-8")
+    return path
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.run([sys.executable, "-m", "claimedit", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+
+
+def test_two_runs_share_the_history_file(tmp_path: Path) -> None:
+    """Issue 12's acceptance: the IMRT in the first run's file, the IGRT TC in the second's:
+    the second run bundles it, because the first run's claim was kept in db.sqlite."""
+    db = tmp_path / "db.sqlite"
+    first = _write(tmp_path / "first.jsonl", claim("A", ("77385", DAY)))
+    second = _write(tmp_path / "second.jsonl", claim("B", ("G6001-TC", DAY)))
+    done = _cli("check", first, "--history", db, "--format", "jsonl")
+    assert done.returncode == EXIT_OK, done.stderr
+    done = _cli("check", second, "--history", db, "--format", "jsonl")
+    assert done.returncode == EXIT_OK, done.stderr
+    result = json.loads(done.stdout)
+    assert result["lines"][0]["decision"] == "bundle"
+    assert result["lines"][0]["reasons"][0]["rule_id"] == "IGRT-TC-BUNDLED-INTO-IMRT"
+    assert result["history"] == "recorded"
+    # without the history the same file is allowed: the first run's claim is what bundles it
+    done = _cli("check", second, "--format", "jsonl")
+    assert json.loads(done.stdout)["lines"][0]["decision"] == "allow"
+
+
+def test_table_shows_adjustments_and_claims_judged_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "db.sqlite"
+    claims = _write(tmp_path / "c.jsonl", claim("G", ("G6002-TC", DAY)), claim("H", ("77386", DAY)),
+                    claim("Z", ("G6001-TC", DAY), patient=None))
+    assert main(["check", str(claims), "--history", str(db)]) == EXIT_OK
+    out = capsys.readouterr().out
+    adjusted = next(row for row in out.splitlines() if row.startswith("^ G"))
+    assert "bundle" in adjusted and "CO-97 M15" in adjusted and "because of claim H" in adjusted
+    assert re.search(r"^Z +judged alone: no patient_id or provider_id", out, re.M)
+
+
+def test_invalid_records_still_reported_with_history(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "db.sqlite"
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(claim("A", ("77385", DAY))) + "\n{\"claim_id\": \"X\"}\n"
+                    + json.dumps(claim("B", ("G6001-TC", DAY))) + "\n", "utf-8")
+    assert main(["check", str(path), "--history", str(db), "--format", "jsonl"]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [row.get("claim_id") or row["error"]["claim_id"] for row in rows] == ["A", "X", "B"]
+    assert rows[2]["lines"][0]["decision"] == "bundle"
+    assert "record 2 (claim X)" in captured.err
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not os.environ.get("CLAIMEDIT_TEST_POSTGRES_URL"), reason="no PostgreSQL server: set "
+    "CLAIMEDIT_TEST_POSTGRES_URL (.ci/run does)"))])
+def test_history_show_lists_ids_codes_and_decisions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str,
+        request: pytest.FixtureRequest) -> None:
+    where = location(kind, tmp_path, request)
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)),
+                    claim("B", ("G6001-TC", DAY), ("99213", "2025-03-04")),
+                    claim("C", ("77385", DAY), patient="P2"))
+    assert main(["check", str(claims), "--history", where, "--format", "jsonl"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["history", "show", "--patient", "P1", "--history", where]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "patient P1: 2 stored claims"
+    assert "provider 1234567893 claim B (frequency 1, commercial, professional)" in out
+    assert "G6001-TC" in out and "bundle IGRT-TC-BUNDLED-INTO-IMRT" in out
+    assert "claim C" not in out  # another patient's claim
+    assert main(["history", "show", "--patient", "P1", "--history", where, "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)
+    assert [c["claim_id"] for c in shown["claims"]] == ["A", "B"]
+    assert shown["claims"][1]["lines"][1] == {
+        "line_id": "2", "code": "99213", "modifiers": [], "units": 1,
+        "date_of_service": "2025-03-04", "decision": "allow", "rule_ids": []}
+
+
+def test_history_purge_removes_claims_older_than_the_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "db.sqlite")
+    claims = _write(tmp_path / "c.jsonl", claim("OLD", ("77385", "2024-01-02")),
+                    claim("SPAN", ("77385", "2024-01-02"), ("77385", "2025-01-02")),
+                    claim("NEW", ("77385", "2025-06-01")))
+    assert main(["check", str(claims), "--history", db, "--format", "jsonl"]) == EXIT_OK
+    assert main(["history", "purge", "--before", "2025-01-01", "--history", db]) == EXIT_OK
+    assert "removed 1 claims" in capsys.readouterr().out
+    assert main(["history", "show", "--patient", "P1", "--history", db, "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)
+    assert [c["claim_id"] for c in shown["claims"]] == ["NEW", "SPAN"]
+
+
+def test_history_location_from_the_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    db = str(tmp_path / "env.sqlite")
+    monkeypatch.setenv("CLAIMEDIT_HISTORY", db)
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)))
+    assert main(["check", str(claims), "--format", "jsonl"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["history"] == "recorded"
+    assert main(["history", "show", "--patient", "P1"]) == EXIT_OK
+    assert "claim A" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["ftp://example/x", "{tmp}/no/such/dir/db.sqlite",
+                                   "{tmp}/not-a-db.sqlite"])
+def test_a_store_that_cannot_be_opened_is_a_clear_error_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    (tmp_path / "not-a-db.sqlite").write_bytes(b"this is not a database" * 100)
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)))
+    where = where.format(tmp=tmp_path)
+    assert main(["check", str(claims), "--history", where]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert re.search(r"^error: .*(history|unknown history store)", err, re.M)
+    assert "Traceback" not in err
+    assert main(["history", "show", "--patient", "P1", "--history", where]) == EXIT_ERROR
+
+
+def test_history_show_needs_a_store(capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLAIMEDIT_HISTORY", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["history", "show", "--patient", "P1"])
+    assert exit_info.value.code == EXIT_ERROR
+    assert "--history" in capsys.readouterr().err
+
+
+def test_a_claim_that_fails_unexpectedly_is_its_own_error_and_the_batch_is_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-record isolation with history: a bug on one claim rolls its batch back, the batch is
+    judged again one claim at a time, the failing claim is reported as an internal error naming
+    its record, and every other claim is decided and recorded."""
+    from claimedit.history import judge as judging
+
+    real = judging.judge
+
+    def judge(engine: Any, claim: Any, session: Any) -> Any:
+        if claim.claim_id == "BOOM":
+            raise ZeroDivisionError("a bug")
+        return real(engine, claim, session)
+
+    monkeypatch.setattr(judging, "judge", judge)
+    db = tmp_path / "db.sqlite"
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)),
+                    claim("BOOM", ("99213", DAY)), claim("B", ("G6001-TC", DAY)))
+    assert main(["check", str(claims), "--history", str(db), "--format", "jsonl"]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [row.get("claim_id") or row["error"]["claim_id"] for row in rows] == ["A", "BOOM", "B"]
+    assert rows[1]["error"]["record"] == 2
+    assert "internal error (ZeroDivisionError)" in rows[1]["error"]["issues"][0]["reason"]
+    assert rows[2]["lines"][0]["decision"] == "bundle"
+    assert main(["history", "show", "--patient", "P1", "--history", str(db), "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)
+    assert [c["claim_id"] for c in shown["claims"]] == ["A", "B"]
+
+
+def test_a_resend_is_not_warned_as_a_duplicate_but_a_second_original_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "db.sqlite"
+    claims = _write(tmp_path / "c.jsonl", claim("A", ("77385", DAY)),
+                    claim("A", ("77385", DAY), frequency="7"),
+                    claim("A", ("77385", DAY), frequency="8"),
+                    claim("A", ("77385", DAY)))
+    assert main(["check", str(claims), "--history", str(db), "--format", "jsonl"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert err.count("was already seen in this run") == 1
+    assert "record 4" in err
