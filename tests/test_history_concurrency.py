@@ -171,3 +171,23 @@ def test_a_claim_judged_alone_does_not_wait_for_the_store(engine: claimedit.Engi
         thread.join()
         holder.close()
         waiter.close()
+
+
+def test_a_thread_that_ends_takes_its_connection_with_it(engine: claimedit.Engine,
+                                                         shared_location: str) -> None:
+    """A service that starts a thread per request must not keep a connection per request."""
+    import gc
+
+    store = claimedit.open_history(shared_location)
+    try:
+        for number in range(12):
+            thread = threading.Thread(target=engine.evaluate, args=(
+                claim(f"T{number}", ("77385", DAY)),), kwargs={"history": store})
+            thread.start()
+            thread.join()
+            del thread
+        gc.collect()
+        assert len(store._connections) <= 2  # type: ignore[attr-defined]  # the opener's
+        assert len(store.claims_of("P1")) == 12
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
 from typing import Any
@@ -262,6 +263,9 @@ class PostgresHistory:
             raise HistoryError(f"cannot open the PostgreSQL claim history: {exc}") from exc
         with self._guard:
             self._connections.append(db)
+        # A thread's connection is closed when the thread is gone (a service that makes a
+        # thread per request would otherwise keep one open per request until close()).
+        weakref.finalize(threading.current_thread(), self._release, db)
         self._local.db = db
         self._local.pid = os.getpid()
         return db
@@ -300,6 +304,13 @@ class PostgresHistory:
                 "SELECT count(*) FROM gone", (before,)).fetchone()
             return int(found[0]) if found else 0
         return self.transact(work)
+
+    def _release(self, db: psycopg.Connection[Any]) -> None:
+        with self._guard:
+            if db not in self._connections:
+                return  # closed by close() already
+            self._connections.remove(db)
+        db.close()
 
     def close(self) -> None:
         with self._guard:

@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -283,6 +284,9 @@ class SqliteHistory:
             raise HistoryError(f"{self._name}: cannot open the claim history: {exc}") from exc
         with self._guard:
             self._connections.append(db)
+        # A thread's connection is closed when the thread is gone (a service that makes a
+        # thread per request would otherwise keep one open per request until close()).
+        weakref.finalize(threading.current_thread(), self._release, db)
         self._local.db = db
         self._local.pid = os.getpid()
         return db
@@ -331,6 +335,13 @@ class SqliteHistory:
             db.execute("DELETE FROM purged")
             return count
         return self.transact(work)
+
+    def _release(self, db: sqlite3.Connection) -> None:
+        with self._guard:
+            if db not in self._connections:
+                return  # closed by close() already
+            self._connections.remove(db)
+        db.close()
 
     def close(self) -> None:
         with self._guard:
