@@ -141,3 +141,33 @@ def test_sqlite_writer_that_cannot_get_the_lock_fails_cleanly(tmp_path: Path) ->
         thread.join()
         holder.close()
         waiter.close()
+
+
+def test_a_claim_judged_alone_does_not_wait_for_the_store(engine: claimedit.Engine,
+                                                          tmp_path: Path) -> None:
+    """Without patient or provider id there is nothing to look up or record: evaluating it
+    takes no transaction, so a writer holding the store does not hold it up."""
+    from claimedit.history import HistoryError, SqliteHistory
+
+    path = tmp_path / "h.sqlite"
+    holder = SqliteHistory(path)
+    waiter = SqliteHistory(path, timeout=0.2)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(session: object) -> None:
+        entered.set()
+        release.wait(10)
+
+    thread = threading.Thread(target=holder.transact, args=(hold,))
+    thread.start()
+    try:
+        entered.wait(10)
+        alone = engine.evaluate(claim("Z", ("G6001-TC", DAY), patient=None), history=waiter)
+        assert alone.history is claimedit.HistoryStatus.JUDGED_ALONE
+        with pytest.raises(HistoryError):  # while a claim with ids must wait for the lock
+            engine.evaluate(claim("Y", ("G6001-TC", DAY)), history=waiter)
+    finally:
+        release.set()
+        thread.join()
+        holder.close()
+        waiter.close()

@@ -40,7 +40,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
-from claimedit.history.judge import judge, judge_stream
+from claimedit.history.judge import judge, judge_alone, judge_stream
 from claimedit.history.store import HistoryStore
 from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
@@ -288,6 +288,8 @@ class Engine:
             claim = parsed
         if history is not None:
             valid = claim
+            if valid.patient_id is None or valid.provider_id is None:
+                return judge_alone(self, valid)  # nothing to look up or record: no transaction
             return history.transact(lambda session: judge(self, valid, session))
         return self._evaluate(claim)
 

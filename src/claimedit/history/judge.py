@@ -49,7 +49,7 @@ _new_stored_line = partial(tuple.__new__, StoredLine)
 if TYPE_CHECKING:
     from claimedit.engine import Engine
 
-__all__ = ["judge", "judge_stream"]
+__all__ = ["judge", "judge_alone", "judge_stream"]
 
 # The lines of a day that count as billed that day, as the engine reads them: (code, units).
 _DayLines = dict[dt.date, list[tuple[str, int]]]
@@ -60,7 +60,7 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     whose decision it changes (see the module's description)."""
     patient, provider, claim_id = claim.patient_id, claim.provider_id, claim.claim_id
     if patient is None or provider is None:
-        return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
+        return judge_alone(engine, claim)
     void = claim.frequency_code == VOID
     session.lock(patient, provider, claim_id)
     claim_days = {line.date_of_service for line in claim.lines}
@@ -113,6 +113,12 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
         session.add(_stored(claim, patient, provider, result))
         status = HistoryStatus.REPLACED if prior is not None else HistoryStatus.RECORDED
     return _with_history(result, tuple(adjustments), status)
+
+
+def judge_alone(engine: Engine, claim: Claim) -> ClaimResult:
+    """A claim without patient or provider id: judged on its own lines, not recorded, and
+    saying so. No store is needed (nor its write lock)."""
+    return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
 
 
 def _with_history(
