@@ -3,6 +3,7 @@
     python -m bench.history                       # 1,000,000 lines, SQLite; about 5 minutes
     python -m bench.history --lines 100000 --stored 100000     # a quick run
     python -m bench.history --postgres postgresql://user:pw@localhost/db   # and PostgreSQL
+    python -m bench.history --lines 200000 --stored 0 --baseline ../before/src  # before/after
 
 Figures, each against a baseline measured in the same run (a shared machine: ratios, not
 absolute figures, are what carries over):
@@ -89,19 +90,20 @@ def _peak_rss(pid: int) -> int:
     return 0
 
 
-def _env() -> dict[str, str]:
+def _env(src: Path | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        [str(src or ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
 
-def cli_runs(arguments: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+def cli_runs(arguments: Sequence[Sequence[str]], src: Path | None = None) -> list[dict[str, Any]]:
     """Run ``claimedit`` subprocesses at once (one each), output to /dev/null; per process:
-    wall and CPU seconds, peak RSS, and the summary line it printed."""
+    wall and CPU seconds, peak RSS, and the summary line it printed. ``src``: the claimedit
+    source tree to run (default this checkout's)."""
     started = []
     for args in arguments:
         err = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the process is read
         process = subprocess.Popen([sys.executable, "-m", "claimedit", *args],
-                                   stdout=subprocess.DEVNULL, stderr=err, env=_env())
+                                   stdout=subprocess.DEVNULL, stderr=err, env=_env(src))
         started.append((process, err, time.perf_counter()))
     peaks = dict.fromkeys([process.pid for process, _, _ in started], 0)
     done = threading.Event()
@@ -137,7 +139,8 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def h1(path: Path, lines: int, repeats: int, work: Path) -> dict[str, Any]:
+def h1(path: Path, lines: int, repeats: int, work: Path,
+       baseline: Path | None = None) -> dict[str, Any]:
     rounds = []
     for _ in range(repeats):
         plain = cli_runs([["check", str(path), "--format", "jsonl"]])[0]
@@ -145,17 +148,28 @@ def h1(path: Path, lines: int, repeats: int, work: Path) -> dict[str, Any]:
         history = cli_runs([["check", str(path), "--format", "jsonl", "--history", str(store)]])[0]
         history["store_mb"] = round(store.stat().st_size / 1e6, 1)
         rounds.append({"plain": plain, "history": history})
+        if baseline is not None:  # the same, with another checkout's claimedit: before/after
+            store = _fresh(work / "h1.sqlite")
+            rounds[-1]["baseline_history"] = cli_runs(
+                [["check", str(path), "--format", "jsonl", "--history", str(store)]], baseline)[0]
     best_plain = min(r["plain"]["wall_s"] for r in rounds)
     best_history = min(r["history"]["wall_s"] for r in rounds)
     cpu_plain = min(r["plain"]["cpu_s"] for r in rounds)
     cpu_history = min(r["history"]["cpu_s"] for r in rounds)
-    return {
+    out = {
         "rounds": rounds,
         "plain_lines_per_s": lines / best_plain,
         "history_lines_per_s": lines / best_history,
         "ratio_wall": best_plain / best_history,
         "ratio_cpu": cpu_plain / cpu_history,
     }
+    if baseline is not None:
+        out["baseline"] = str(baseline)
+        out["baseline_ratio_wall"] = best_plain / min(
+            r["baseline_history"]["wall_s"] for r in rounds)
+        out["baseline_ratio_cpu"] = cpu_plain / min(
+            r["baseline_history"]["cpu_s"] for r in rounds)
+    return out
 
 
 def _stored_claims(count: int, seed: int) -> Iterator[Any]:
@@ -335,6 +349,11 @@ def report(data: dict[str, Any]) -> str:
             f"SQLite {h['history_lines_per_s']:,.0f} lines/s: ratio {h['ratio_wall']:.2f} (wall), "
             f"{h['ratio_cpu']:.2f} (CPU); peak RSS {best['plain']['peak_rss_mb']} MB without, "
             f"{best['history']['peak_rss_mb']} MB with; store {best['history']['store_mb']} MB")
+        if "baseline" in h:
+            rows.append(
+                f"     baseline {h['baseline']}: ratio {h['baseline_ratio_wall']:.2f} (wall), "
+                f"{h['baseline_ratio_cpu']:.2f} (CPU); peak RSS "
+                f"{best['baseline_history']['peak_rss_mb']} MB")
     if "h2" in data:
         h = data["h2"]
         lu, ev = h["look_up"], h["evaluate"]
@@ -369,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres-lines", type=int, default=100_000)
     parser.add_argument("--postgres-stored", type=int, default=0)
     parser.add_argument("--skip-cli", action="store_true", help="skip h1")
+    parser.add_argument("--baseline", type=Path, metavar="SRC",
+                        help="h1 also with the claimedit of this source tree (another "
+                             "checkout's src/, e.g. from git archive), interleaved: before/after")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this core (default: last)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/history-...)")
     args = parser.parse_args(argv)
@@ -386,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = work / "claims.jsonl"
         data["claims"] = write_claims(path, args.lines)
         if not args.skip_cli:
-            data["h1"] = h1(path, args.lines, args.repeats, work)
+            data["h1"] = h1(path, args.lines, args.repeats, work, args.baseline)
             print(report(data), flush=True)
         if args.stored:
             data["h2"] = h2(args.stored, work)

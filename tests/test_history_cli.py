@@ -5,6 +5,7 @@ The acceptance case runs the real CLI twice as subprocesses; the rest run ``main
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -51,6 +52,27 @@ def test_two_runs_share_the_history_file(tmp_path: Path) -> None:
     # without the history the same file is allowed: the first run's claim is what bundles it
     done = _cli("check", second, "--format", "jsonl")
     assert json.loads(done.stdout)["lines"][0]["decision"] == "allow"
+
+
+def test_the_batch_run_tunes_the_collector_only_while_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check --history freezes what is alive and collects once a batch while it runs
+    (docs/performance.md), and leaves the process's collector as it found it."""
+    from claimedit.history import command
+
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    with command._batch_collector():
+        assert gc.get_freeze_count() > 0
+        assert not gc.isenabled()
+    assert (gc.isenabled(), gc.get_freeze_count()) == (enabled, frozen)
+    collections: list[int] = []
+    monkeypatch.setattr(command, "_BATCH", 2)
+    monkeypatch.setattr(command, "_collect", lambda: collections.append(gc.get_count()[0]))
+    claims = _write(tmp_path / "c.jsonl", *[claim(f"A{n}", ("77385", DAY)) for n in range(5)])
+    assert main(["check", str(claims), "--history", str(tmp_path / "db.sqlite"),
+                 "--format", "jsonl"]) == EXIT_OK
+    assert len(collections) == 2  # before the second and the third batch
+    assert (gc.isenabled(), gc.get_freeze_count()) == (enabled, frozen)
 
 
 def test_table_shows_adjustments_and_claims_judged_alone(

@@ -187,3 +187,17 @@ def test_sqlite_rows_round_trip_any_text(line_id: str, reason: str, units: int) 
                                    [reason, "IGRT-TC-BUNDLED-INTO-IMRT"]]]
     as_read = (row[0], row[1], row[3], row[4], row[5], row[6], row[7], row[2], row[8], 41)
     assert _claims([as_read]) == [claim._replace(sequence=41)]
+
+
+def test_sqlite_line_encoding_cache_is_bounded_and_encodes_as_json() -> None:
+    """The JSON of codes, modifiers, line and rule ids comes from a bounded cache: a hit gives
+    what an encoding gives, and the cache never holds more than its limit."""
+    from claimedit.history import sqlite
+
+    for number in range(sqlite._ENCODED_LIMIT + 50):
+        text = f'L"\\{number}\u00e9'
+        for _ in range(2):  # a miss, then a hit
+            assert json.loads(sqlite._json(text)) == text
+            assert json.loads(sqlite._json_list((text, "TC"))) == [text, "TC"]
+        assert len(sqlite._ENCODED) <= sqlite._ENCODED_LIMIT
+    assert sqlite._json_list(()) == "[]"

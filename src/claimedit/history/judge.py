@@ -234,7 +234,8 @@ def _stored(claim: Claim, patient: str, provider: str, result: ClaimResult) -> S
     lines = tuple([
         _new_stored_line((position, decided.line_id or str(position), line.code, line.modifiers,
                           line.units, line.date_of_service, decided.decision,
-                          _rule_ids(decided.reasons)))
+                          tuple([reason.rule_id for reason in decided.reasons])
+                          if decided.reasons else ()))  # _rule_ids, inline: once per line
         for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
                                                     start=1)
     ])
