@@ -199,6 +199,31 @@ def test_a_missing_837p_service_date_is_an_error_on_the_line() -> None:
         "missing"),)
 
 
+def test_an_837i_line_without_its_date_in_a_statement_period_of_several_days_is_an_error(
+) -> None:
+    """I-3001 covers 2025-06-09..10 and dates each line. Without the lines' DTP*472 the first
+    day stood for all four: 77387 of the 10th was bundled into the IMRT of the 9th (a wrong
+    decision). The statement period stands for a line's date only when it is one day."""
+    text = I837.read_text()
+    claim = text[text.index("CLM*I-3001"):text.index("HL*3*1*22*0")]
+    assert claim.count("DTP*472") == 4
+    undated = re.sub(r"DTP\*472\*D8\*\d{8}~\n", "", claim)
+    records = read(edit(text, claim, undated, segments=-4))
+    [error] = errors(records)
+    assert error.claim_id == "I-3001"
+    assert [issue.field for issue in error.issues] == [
+        f"2400[{k}] DTP*472 (segment {n})" for k, n in ((1, 26), (2, 28), (3, 30), (4, 32))]
+    assert {issue.reason for issue in error.issues} == {
+        "no service date (DTP*472) and the statement period (2300 DTP*434) covers several "
+        "days: which is the line's?"}
+    # A one-day period still stands for its lines (I-3002, RD8 with one day, decided as before).
+    one_day = undated.replace("DTP*434*RD8*20250609-20250610", "DTP*434*RD8*20250609-20250609")
+    [claim_record] = [r for r in read(edit(text, claim, one_day, segments=-4))
+                      if r.data.claim_id == "I-3001"]
+    assert isinstance(claim_record.data, Claim)
+    assert {line.date_of_service for line in claim_record.data.lines} == {dt.date(2025, 6, 9)}
+
+
 @pytest.mark.parametrize("units", ["Infinity", "NaN", "1E1000000", "1e9", "0x10", "1" * 19])
 def test_a_unit_count_that_is_not_an_x12_number_is_an_error_on_the_line(units: str) -> None:
     """Numbers are bounded: ``1E1000000`` once became a million-digit integer (a hang), and

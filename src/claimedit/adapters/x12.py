@@ -26,7 +26,7 @@ claimedit field        X12 source
 ``units``              SV104 / SV205 (a whole number; default 1)
 ``charge``             SV102 / SV203
 ``date_of_service``    2400 DTP*472 (D8, or the first day of RD8), else the claim's statement
-                       period start, 2300 DTP*434 (837I)
+                       period, 2300 DTP*434 (837I), when it is one day
 =====================  =========================================================================
 
 A service line without a CPT/HCPCS code (an 837I revenue-code-only line, an SV101 qualified
@@ -1077,7 +1077,10 @@ class _Reader:
             elif len(facility) > 2 and facility[2]:
                 data["frequency_code"] = facility[2]
 
-        statement = _date(claim.statement[1]) if claim.statement is not None else None
+        # The statement period stands for a line's date only when it is one day: a line of a
+        # longer period without its own DTP*472 could be on any of its days, and same-day edits
+        # judged on the first day would bundle or allow the wrong lines.
+        statement = _one_day(claim.statement[1]) if claim.statement is not None else None
 
         lines: list[dict[str, Any]] = []
         read: list[_Line] = []
@@ -1179,12 +1182,13 @@ class _Reader:
         if line.dtp is not None:
             dtp = line.dtp[1]
             values["date_of_service"] = _date(dtp[3] if len(dtp) > 3 else "")
-        elif statement is not None:
+        elif statement:
             values["date_of_service"] = statement
         else:
+            why = "no statement period (2300 DTP*434) to fall back on" if statement is None \
+                else "the statement period (2300 DTP*434) covers several days: which is the line's?"
             issues.append(FieldIssue(f"{line.place} DTP*472 (segment {n})",
-                                     "no service date (DTP*472) and no statement period (2300 "
-                                     "DTP*434) to fall back on", "missing"))
+                                     f"no service date (DTP*472) and {why}", "missing"))
             return None
         return values
 
@@ -1247,6 +1251,15 @@ def _number(text: str) -> Decimal | None:
     if len(text) > _MAX_NUMBER or not _NUMBER.fullmatch(text):
         return None
     return Decimal(text)
+
+
+def _one_day(value: str) -> str:
+    """The day of a statement period (DTP*434) as ISO when it is one day (D8, or RD8 with the
+    same first and last day); "" when it spans several days; else as :func:`_date` gives it."""
+    first, dash, last = value.partition("-")
+    if dash and _DAY.fullmatch(first) and _DAY.fullmatch(last) and first != last:
+        return ""
+    return _date(value)
 
 
 def _date(value: str) -> str:
