@@ -21,7 +21,8 @@ claimedit field        FHIR source
                        :data:`PROCEDURE_SYSTEMS`, else the first coding without a system
 ``modifiers``          ``item.modifier``: chosen the same way
 ``date_of_service``    ``item.servicedDate``, else ``item.servicedPeriod.start``, else
-                       ``Claim.billablePeriod.start`` (a dateTime counts by its written date)
+                       ``Claim.billablePeriod.start`` when the period is one day (a dateTime
+                       counts by its written date)
 ``units``              ``item.quantity.value`` (a whole number), default 1
 =====================  =========================================================================
 
@@ -362,6 +363,18 @@ def _claim(
     data: dict[str, Any] = {"claim_id": claim_id, "payer": payer, "state": state}
     _claim_fields(claim, prefix, contained, index, data, places, issues)
 
+    # Claim.billablePeriod stands for an item's date only when it is one day: an item of a
+    # longer period without its own date could be on any of its days, and same-day edits judged
+    # on the first day would bundle or allow the wrong items.
+    period = claim.billablePeriod
+    billed_day: Any = None
+    several_days = False
+    if period is not None and period.start is not None:
+        if period.end is None or _iso_day(period.end) == _iso_day(period.start):
+            billed_day = period.start
+        else:
+            several_days = True
+
     lines: list[dict[str, Any]] = []
     for position, item in enumerate(claim.item):
         at = f"{prefix}.item[{position}]"
@@ -395,14 +408,16 @@ def _claim(
         elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
             day = item.servicedPeriod.start
             places[f"lines.{k}.date_of_service"] = f"{at}.servicedPeriod.start"
-        elif claim.billablePeriod is not None and claim.billablePeriod.start is not None:
-            day = claim.billablePeriod.start
+        elif billed_day is not None:
+            day = billed_day
             places[f"lines.{k}.date_of_service"] = f"{prefix}.billablePeriod.start"
         else:
             day = None
-            issues.append(FieldIssue(f"{at}.servicedDate",
-                                     "no date of service: no servicedDate, servicedPeriod or "
-                                     "Claim.billablePeriod"))
+            why = "no servicedDate, servicedPeriod or Claim.billablePeriod" if not several_days \
+                else "no servicedDate or servicedPeriod, and Claim.billablePeriod covers several " \
+                     "days: which is the item's?"
+            issues.append(FieldIssue(f"{at}.servicedDate", f"no date of service: {why}",
+                                     "missing"))
         if day is not None:
             line["date_of_service"] = _iso_day(day)
         if item.quantity is not None and item.quantity.value is not None:
