@@ -387,15 +387,28 @@ def test_bytes_that_are_not_utf8_are_one_clear_error() -> None:
     data = text.encode("latin-1")
     assert x12.check_encoding(io.BytesIO(data)) is not None
     records = list(x12.read_x12(io.BytesIO(data), "latin.x12"))
-    # The claims before the byte are read; the claim it falls in is cut off, and said so.
-    assert list(claims(records)) == ["P-1001"]
-    error, cut, *trailers = errors(records)
-    assert error.record == 0
-    bad = data.index(b"\xc9")
-    assert error.issues[0].reason.startswith(f"byte {bad} of the file is not utf-8")
-    assert cut.claim_id == "P-1002" and "cut off" in cut.issues[-1].reason
-    assert len(trailers) == 3  # no SE, GE, IEA
+    # The claim the byte falls in is an error naming the segment; every other claim is read.
+    # (The reader once stopped at the byte: the claims after it were neither decided nor named.)
+    assert list(claims(records)) == ["P-1001", "P-1003", "P-1004", "P-2001", "P-2002", "P-2003"]
+    [error] = errors(records)
+    assert (error.record, error.claim_id) == (2, "P-1002")
+    [issue] = error.issues
+    assert (issue.field, issue.type) == ("2300 (segment 30)", x12.ENCODING)
+    assert "iconv" in issue.reason
     assert x12.check_encoding(io.BytesIO(P837.read_bytes())) is None
+
+
+def test_bytes_that_do_not_decode_in_a_subscriber_loop_make_its_claims_errors() -> None:
+    """A header segment the claims below it depend on: they are named, not decided, and the
+    next subscriber's claims are read. The name's value is never quoted."""
+    text = P837.read_text().replace("NM1*IL*1*TESTPATIENT*BETA", "NM1*IL*1*M\u00dcLLER*BETA", 1)
+    records = list(x12.read_x12(io.BytesIO(text.encode("latin-1")), "latin.x12"))
+    file_level, p1003 = errors(records)
+    assert (file_level.record, file_level.issues[0].field) == (0, "(segment 42)")
+    assert p1003.claim_id == "P-1003"
+    assert p1003.issues[0].reason == "not read: segment 42 holds bytes that do not decode"
+    assert len(claims(records)) == 6
+    assert not [m for m in messages(records) if "LLER" in m]
 
 
 @settings(max_examples=25)
