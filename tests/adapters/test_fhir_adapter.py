@@ -395,6 +395,15 @@ def test_claim_type_frequency_patient_provider_and_charge() -> None:
         {"system": "urn:mrn", "value": "MRN-1"},
         {"type": {"coding": [{"code": "MB"}]}, "system": "urn:plan", "value": "MEMBER-7"}]})
     assert read_one(resource)["patient_id"] == "MEMBER-7"
+    # A social security number is never the patient id (it would be kept in the claim history):
+    # the next identifier is, or the reference when there is none.
+    resource["contained"][-1]["identifier"] = [
+        {"system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-00-1234"},
+        {"type": {"coding": [{"code": "SS"}]}, "value": "999001234"},
+        {"system": "urn:mrn", "value": "MRN-1"}]
+    assert read_one(resource)["patient_id"] == "MRN-1"
+    del resource["contained"][-1]["identifier"][2]
+    assert read_one(resource)["patient_id"] == "#patient"
     # Charge: item.net, else unitPrice x quantity to the cent.
     resource = claim()
     for item in resource["item"]:

@@ -456,6 +456,7 @@ def _unknown_contained(raw: dict[str, Any], prefix: str) -> list[FieldIssue]:
 
 
 _NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+_SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
 _MEMBER_TYPES = ("MB", "SN")  # identifier types: member number, subscriber number (v2-0203)
 _CLAIM_TYPES = {"professional": ClaimType.PROFESSIONAL, "institutional": ClaimType.INSTITUTIONAL}
 
@@ -478,7 +479,10 @@ def _claim_fields(claim: FhirClaim, prefix: str, contained: Mapping[str, Any],
     patient = _resolve(claim.patient, contained, index, "Patient")
     member = None
     if patient is not None:
-        identifiers = list(patient.identifier or ())
+        # A social security number is never taken as the patient id: it would be stored with
+        # the claim history and is not the plan's key for the patient.
+        identifiers = [i for i in patient.identifier or () if i.system != _SSN_SYSTEM and not (
+            i.type is not None and any(c.code == "SS" for c in i.type.coding or ()))]
         typed = [i for i in identifiers if i.type is not None and any(
             c.code in _MEMBER_TYPES for c in i.type.coding or ())]
         member = next((i.value for i in typed + identifiers if i.value), None)
