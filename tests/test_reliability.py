@@ -379,6 +379,15 @@ def test_a_csv_of_cr_line_ends_longer_than_the_line_limit_says_what_was_not_read
     assert "rows from row 3 on were not read" in issue.reason
 
 
+def test_a_utf16_csv_is_one_error_that_says_utf16() -> None:
+    """Excel's "Unicode Text" export: the header error said "invalid UTF-8 at byte 1", which
+    does not tell the analyst what the file is."""
+    data = "\n".join(_CR_ROWS).encode("utf-16")
+    [record] = read_csv(bounded_lines(io.BytesIO(data)), "f.csv")
+    [issue] = record.data.issues
+    assert issue.type == "invalid_utf8" and "the file is UTF-16" in issue.reason
+
+
 def test_a_csv_header_the_csv_module_cannot_read_is_an_error_not_an_internal_error() -> None:
     header = 'claim_id,"' + "x" * 70_000 + "\n" + "x" * 70_000 + '"\n'  # a field over the limit
     [record] = read_csv(io.StringIO(header + "A,medicare\n"), "f.csv")

@@ -352,6 +352,12 @@ def _decoded(lines: Iterable[str | bytes], damage: dict[int, _Damage]) -> Iterat
         if isinstance(line, bytes):
             if number == 1:
                 line = line.removeprefix(b"\xef\xbb\xbf")
+                if line.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    damage[number] = _Damage(number, "the file is UTF-16 (it starts with a UTF-16 "
+                                             "byte-order mark); CSV is read as UTF-8: convert it, "
+                                             "e.g. iconv -f UTF-16 -t UTF-8", "invalid_utf8")
+                    yield line.decode("utf-8", "replace")
+                    continue
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
