@@ -294,6 +294,9 @@ def _claim(
             value = columns[key][first]
             other = next((row for row in rows if columns[key][row] != value), None)
             if other is not None:
+                if key == "patient_id":  # a patient identifier is never repeated in a message
+                    return (f"row {other} {key}: differs from row {first} of the same claim "
+                            f"{claim_id}")
                 return (f"row {other} {key}: {quote(columns[key][other])} differs from "
                         f"{quote(value)} in row {first} of the same claim {claim_id}")
             if value is not None or key == "payer":  # an empty optional cell: the default
