@@ -195,3 +195,44 @@ def test_a_resend_is_not_warned_as_a_duplicate_but_a_second_original_is(
     err = capsys.readouterr().err
     assert err.count("was already seen in this run") == 1
     assert "record 4" in err
+
+
+def _837p(claim_id: str, billed: str, member: str) -> str:
+    """A one-claim 5010 837P (synthetic): billing NPI 1234567893, the member, one line."""
+    code, *modifiers = billed.split("-")
+    procedure = ":".join(["HC", code, *modifiers])
+    body = [
+        "ST*837*0001*005010X222A1", "BHT*0019*00*P0001*20250310*1200*CH",
+        "NM1*41*2*SYNTHETIC BILLING SERVICE*****46*SUBM0001", "PER*IC*CLAIMS DESK*TE*5555550100",
+        "NM1*40*2*SYNTHETIC HEALTH PLAN*****46*SYNTHPLAN01", "HL*1**20*1",
+        "NM1*85*2*SYNTHETIC RADIATION ONCOLOGY GROUP*****XX*1234567893",
+        "N3*100 TEST CAMPUS DRIVE", "N4*COLUMBUS*OH*432150001", "REF*EI*990000001",
+        "HL*2*1*22*0", "SBR*P*18*******CI", f"NM1*IL*1*TESTPATIENT*ALPHA****MI*{member}",
+        "N3*1 EXAMPLE LANE", "N4*TESTVILLE*OH*43004", "DMG*D8*19520214*F",
+        "NM1*PR*2*SYNTHETIC PLAN*****PI*00001", f"CLM*{claim_id}*100***11:B:1*Y*A*Y*Y",
+        "HI*ABK:C61", "LX*1", f"SV1*{procedure}*100*UN*1***1", "DTP*472*D8*20250303",
+    ]
+    body.append(f"SE*{len(body) + 1}*0001")
+    envelope = ["ISA*00*          *00*          *ZZ*SYNTHCLEARING  *ZZ*SYNTHHEALTHPLN "
+                "*250310*1200*^*00501*000000101*0*T*:", "GS*HC*SYNTHCLEARING*SYNTHHEALTHPLN"
+                "*20250310*1200*101*X*005010X222A1", *body, "GE*1*101", "IEA*1*000000101"]
+    return "~\n".join(envelope) + "~\n"
+
+
+def test_history_across_x12_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Real feeds: the X12 reader's member id and billing NPI key the history, so the IGRT TC
+    of a second 837P is bundled into the IMRT of the first; another member's is not."""
+    db = str(tmp_path / "db.sqlite")
+    first = tmp_path / "first.x12"
+    first.write_text(_837p("X-1", "77385", "0TE0ST0AA00"), "ascii")
+    second = tmp_path / "second.x12"
+    second.write_text(_837p("X-2", "G6001-TC", "0TE0ST0AA00"), "ascii")
+    other = tmp_path / "other.x12"
+    other.write_text(_837p("X-3", "G6001-TC", "0TE0ST0BB00"), "ascii")
+    assert main(["check", str(first), "--history", db, "--format", "jsonl"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["check", str(second), str(other), "--history", db,
+                 "--format", "jsonl"]) == EXIT_OK
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["claim_id"], row["lines"][0]["decision"], row["history"]) for row in rows] == [
+        ("X-2", "bundle", "recorded"), ("X-3", "allow", "recorded")]

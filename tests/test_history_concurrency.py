@@ -141,3 +141,53 @@ def test_sqlite_writer_that_cannot_get_the_lock_fails_cleanly(tmp_path: Path) ->
         thread.join()
         holder.close()
         waiter.close()
+
+
+def test_a_claim_judged_alone_does_not_wait_for_the_store(engine: claimedit.Engine,
+                                                          tmp_path: Path) -> None:
+    """Without patient or provider id there is nothing to look up or record: evaluating it
+    takes no transaction, so a writer holding the store does not hold it up."""
+    from claimedit.history import HistoryError, SqliteHistory
+
+    path = tmp_path / "h.sqlite"
+    holder = SqliteHistory(path)
+    waiter = SqliteHistory(path, timeout=0.2)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(session: object) -> None:
+        entered.set()
+        release.wait(10)
+
+    thread = threading.Thread(target=holder.transact, args=(hold,))
+    thread.start()
+    try:
+        entered.wait(10)
+        alone = engine.evaluate(claim("Z", ("G6001-TC", DAY), patient=None), history=waiter)
+        assert alone.history is claimedit.HistoryStatus.JUDGED_ALONE
+        with pytest.raises(HistoryError):  # while a claim with ids must wait for the lock
+            engine.evaluate(claim("Y", ("G6001-TC", DAY)), history=waiter)
+    finally:
+        release.set()
+        thread.join()
+        holder.close()
+        waiter.close()
+
+
+def test_a_thread_that_ends_takes_its_connection_with_it(engine: claimedit.Engine,
+                                                         shared_location: str) -> None:
+    """A service that starts a thread per request must not keep a connection per request."""
+    import gc
+
+    store = claimedit.open_history(shared_location)
+    try:
+        for number in range(12):
+            thread = threading.Thread(target=engine.evaluate, args=(
+                claim(f"T{number}", ("77385", DAY)),), kwargs={"history": store})
+            thread.start()
+            thread.join()
+            del thread
+        gc.collect()
+        assert len(store._connections) <= 2  # type: ignore[attr-defined]  # the opener's
+        assert len(store.claims_of("P1")) == 12
+    finally:
+        store.close()

@@ -216,3 +216,26 @@ def test_what_the_claims_system_was_told_ends_in_the_truth(
 def test_every_store_reaches_the_truth(engine: claimedit.Engine, store: HistoryStore,
                                        seed: int) -> None:
     _replay(engine, store, random_sequence(seed, 40, patients=3), 8)
+
+
+def test_a_units_limit_denies_the_claim_that_goes_over_it_not_the_one_paid_before(
+        store: HistoryStore) -> None:
+    """NCCI date-of-service MUE (77373, 1 unit, adjudication indicator 3) across claims: the
+    units of the patient's earlier claims that day count, and the claim that goes over the
+    limit is denied; the claim already paid is not taken back (CMS FAQ 11344: "all UOS for the
+    code on the current claim"). A bundle, by contrast, applies back to the earlier claim."""
+    engine = claimedit.load_engine(["igrt", "ncci-radonc"])
+
+    def run(claim_id: str, frequency: str = "1") -> claimedit.ClaimResult:
+        return engine.evaluate(claim(claim_id, ("77373", "2024-09-03"), payer="medicare",
+                                     frequency=frequency), history=store)
+
+    assert decisions(run("A")) == ["allow"]
+    second = run("B")
+    assert decisions(second) == ["deny"]
+    assert second.lines[0].rule_ids == ("NCCI-MUE-PRACTITIONER-MAI3-1",)
+    assert second.adjustments == ()  # A stays paid
+    assert decisions(run("B")) == ["deny"]  # sent again: still over, still not A
+    void = run("A", frequency="8")
+    assert adjusted(void) == [("B", "1", "allow")]  # with A gone, B is within the limit
+    assert decisions(run("C")) == ["deny"] and adjusted(run("C")) == []

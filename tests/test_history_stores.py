@@ -44,7 +44,11 @@ def test_protocol_round_trip(store: HistoryStore) -> None:
 
     store.transact(write)
     found = store.transact(lambda session: session.find("1234567893", "A"))
-    assert found == _claim("A", D1, D2, D3)  # every field comes back as it went in
+    assert found is not None
+    assert found._replace(sequence=0) == _claim("A", D1, D2, D3)  # every field as it went in
+    # the order of arrival, as the store numbers it
+    second = store.transact(lambda session: session.find("1234567893", "B"))
+    assert second is not None and second.sequence > found.sequence
     assert store.transact(lambda session: session.find("1234567893", "C")) is not None
     assert store.transact(lambda session: session.find("1111111112", "A")) is None
 
@@ -181,5 +185,5 @@ def test_sqlite_rows_round_trip_any_text(line_id: str, reason: str, units: int) 
     row = _rows(claim, "2026-01-01T00:00:00+00:00")[0]
     assert json.loads(row[8]) == [[3, line_id, "G6001", ["TC", "59"], units, "bundle",
                                    [reason, "IGRT-TC-BUNDLED-INTO-IMRT"]]]
-    as_read = (row[0], row[1], row[3], row[4], row[5], row[6], row[7], row[2], row[8])
-    assert _claims([as_read]) == [claim]
+    as_read = (row[0], row[1], row[3], row[4], row[5], row[6], row[7], row[2], row[8], 41)
+    assert _claims([as_read]) == [claim._replace(sequence=41)]

@@ -40,7 +40,7 @@ from claimedit.claims import (
     parse_claim,
 )
 from claimedit.edits import KINDS, Check, CodeTable, Fact, Facts, TableCheck, components_billed
-from claimedit.history.judge import judge, judge_stream
+from claimedit.history.judge import judge, judge_alone, judge_stream
 from claimedit.history.store import HistoryStore
 from claimedit.limits import quote
 from claimedit.pack import RulePack, SourcedEdit, check_composition, load_packs
@@ -288,6 +288,8 @@ class Engine:
             claim = parsed
         if history is not None:
             valid = claim
+            if valid.patient_id is None or valid.provider_id is None:
+                return judge_alone(self, valid)  # nothing to look up or record: no transaction
             return history.transact(lambda session: judge(self, valid, session))
         return self._evaluate(claim)
 
@@ -447,7 +449,7 @@ class Engine:
                 units = line.units
                 if several:
                     if distinct is None:
-                        distinct, units_by_day = _day_codes_and_units(lines)
+                        distinct, units_by_day = _day_codes_and_units(lines, others)
                     day_units = units_by_day[day, code]  # type: ignore[index]
                     day_codes_all = distinct[day]
                 else:
@@ -568,10 +570,11 @@ def _same_day_codes(codes: Iterable[Any]) -> tuple[str, ...]:
 
 
 def _day_codes_and_units(
-    lines: tuple[ClaimLine, ...],
+    lines: tuple[ClaimLine, ...], others: Mapping[dt.date, Sequence[tuple[str, int]]] | None
 ) -> tuple[dict[dt.date, frozenset[str]], dict[tuple[dt.date, str], int]]:
     """The distinct codes of each date of service of a claim, and the units of each code on
-    each date, in one pass."""
+    each date, in one pass; the lines of the patient's other claims that day (``others``,
+    claim history) count as lines billed that day."""
     days: dict[dt.date, set[str]] = {}
     units: dict[tuple[dt.date, str], int] = {}
     for line in lines:
@@ -583,6 +586,15 @@ def _day_codes_and_units(
         codes.add(code)
         key = (day, code)
         units[key] = units.get(key, 0) + line.units
+    if others:
+        for day, other_lines in others.items():
+            if day not in days:
+                continue
+            codes = days[day]
+            for code, count in other_lines:
+                codes.add(code)
+                key = (day, code)
+                units[key] = units.get(key, 0) + count
     return {day: frozenset(codes) for day, codes in days.items()}, units
 
 

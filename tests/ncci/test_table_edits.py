@@ -305,3 +305,23 @@ def test_rules_check_says_what_was_imported(pack: Path, capsys: pytest.CaptureFi
     assert "imported: CMS medicare NCCI practitioner tables, 2024Q3, for medicare " \
            "(professional claims); 0 unreadable rows skipped" in out
     assert f"PTP: {len(ROWS)} rows in tables/ptp.bin, from ccipra-v302r0-f1.zip (" in out
+
+
+def test_history_lines_of_earlier_claims_count_that_day(ncci: Engine) -> None:
+    """With claim history, the patient's earlier claims at the same provider that day count as
+    lines billed that day: the pair and the day's units span the claims."""
+    from claimedit.history import MemoryHistory
+
+    store = MemoryHistory()
+
+    def claim(claim_id: str, *lines: tuple[Any, ...]) -> dict[str, Any]:
+        return {**_claim(*lines), "claim_id": claim_id, "patient_id": "P1", "provider_id": "D1"}
+
+    first = ncci.evaluate(claim("C1", ("G6002",), ("G6001", [], 2)), history=store)
+    assert [line.decision.value for line in first.lines] == ["allow", "deny"]
+    second = ncci.evaluate(claim("C2", ("G6001", ["59"], 1)), history=store)
+    (line,) = second.lines
+    assert sorted(reason.rule_id for reason in line.reasons) == [
+        "NCCI-MUE-PRACTITIONER-MEDICARE",  # 2 + 1 units of G6001 that day, MUE 2 (MAI 3)
+        "NCCI-PTP-PRACTITIONER-MEDICARE",  # G6002 billed that day on the earlier claim
+    ]

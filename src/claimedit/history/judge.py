@@ -49,7 +49,7 @@ _new_stored_line = partial(tuple.__new__, StoredLine)
 if TYPE_CHECKING:
     from claimedit.engine import Engine
 
-__all__ = ["judge", "judge_stream"]
+__all__ = ["judge", "judge_alone", "judge_stream"]
 
 # The lines of a day that count as billed that day, as the engine reads them: (code, units).
 _DayLines = dict[dt.date, list[tuple[str, int]]]
@@ -60,7 +60,7 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     whose decision it changes (see the module's description)."""
     patient, provider, claim_id = claim.patient_id, claim.provider_id, claim.claim_id
     if patient is None or provider is None:
-        return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
+        return judge_alone(engine, claim)
     void = claim.frequency_code == VOID
     session.lock(patient, provider, claim_id)
     claim_days = {line.date_of_service for line in claim.lines}
@@ -86,9 +86,14 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     for person, claims in earlier.items():
         if not claims:
             continue  # the common case: no other claim of the patient's day
-        mine = _day_lines([claim]) if person == patient and not void else {}
+        # Judged again, an earlier claim meets every code of its days (a bundle applies
+        # whichever claim came first), but counts only the units of the claims that came before
+        # it: a units limit over the day denies the units of the claim that goes over it, not
+        # those already paid (CMS FAQ 11344 on date-of-service MUEs).
+        mine = _day_lines([claim], units=False) if person == patient and not void else {}
         for stored in claims:
-            context = _day_lines([other for other in claims if other is not stored])
+            context = _day_lines([other for other in claims if other is not stored],
+                                 before=stored.sequence)
             for day, lines in mine.items():
                 context.setdefault(day, []).extend(lines)
             again = engine._evaluate(_as_claim(stored), context or None)
@@ -113,6 +118,12 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
         session.add(_stored(claim, patient, provider, result))
         status = HistoryStatus.REPLACED if prior is not None else HistoryStatus.RECORDED
     return _with_history(result, tuple(adjustments), status)
+
+
+def judge_alone(engine: Engine, claim: Claim) -> ClaimResult:
+    """A claim without patient or provider id: judged on its own lines, not recorded, and
+    saying so. No store is needed (nor its write lock)."""
+    return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
 
 
 def _with_history(
@@ -195,12 +206,19 @@ def judge_stream(
         yield from flush()
 
 
-def _day_lines(claims: Iterable[Claim | StoredClaim]) -> _DayLines:
-    """The (code, units) of the claims' lines, by date of service."""
+def _day_lines(
+    claims: Iterable[Claim | StoredClaim], *, units: bool = True, before: int | None = None
+) -> _DayLines:
+    """The (code, units) of the claims' lines, by date of service. ``units=False``, or a stored
+    claim that arrived at ``before`` or later: its lines count with no units (their codes still
+    count)."""
     found: _DayLines = {}
     for claim in claims:
+        counted = units and (before is None or (
+            isinstance(claim, StoredClaim) and claim.sequence < before))
         for line in claim.lines:
-            found.setdefault(line.date_of_service, []).append((line.code, line.units))
+            found.setdefault(line.date_of_service, []).append(
+                (line.code, line.units if counted else 0))
     return found
 
 

@@ -35,6 +35,7 @@ class _Claims:
     def __init__(self) -> None:
         self.by_key: dict[_Key, StoredClaim] = {}
         self.by_person: dict[tuple[str, str], set[_Key]] = {}
+        self.arrivals = 0
 
     def put(self, key: _Key, claim: StoredClaim | None) -> None:
         old = self.by_key.pop(key, None)
@@ -81,7 +82,9 @@ class _Session:
                 [claim for claim in same_day if claim.claim_id != claim_id])
 
     def add(self, claim: StoredClaim) -> None:
-        self._put((claim.provider_id, claim.claim_id), claim)
+        self._claims.arrivals += 1
+        self._put((claim.provider_id, claim.claim_id),
+                  claim._replace(sequence=self._claims.arrivals))
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         self._put((provider_id, claim_id), None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
 from typing import Any
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS claim_history (
     claim_type     text NOT NULL,
     last_day       date NOT NULL,
     recorded_at    timestamptz NOT NULL DEFAULT now(),
+    seq            bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (provider_id, claim_id)
 );
 CREATE INDEX IF NOT EXISTS claim_history_patient ON claim_history (patient_id);
@@ -96,8 +98,10 @@ _DECISIONS = {decision.value: decision for decision in Decision}
 
 _LINE_COLUMNS = ("l.position, l.line_id, l.code, l.modifiers, l.units, l.date_of_service, "
                  "l.decision, l.reasons")
+# c.seq (order of arrival, StoredClaim.sequence) comes after the line columns.
 _CLAIM_COLUMNS = ("c.patient_id, c.provider_id, c.claim_id, c.frequency_code, c.payer, c.state, "
                   "c.claim_type")
+_SEQUENCE = ", c.seq"
 _JOIN = ("FROM claim_history AS c JOIN claim_history_lines AS l "
          "ON l.provider_id = c.provider_id AND l.claim_id = c.claim_id")
 
@@ -113,10 +117,10 @@ def _claims(rows: list[tuple[Any, ...]]) -> list[StoredClaim]:
     claims: list[StoredClaim] = []
     lines: list[StoredLine] = []
     for index, row in enumerate(rows):
-        lines.append(_line(row[7:]))
+        lines.append(_line(row[7:15]))
         following = rows[index + 1] if index + 1 < len(rows) else None
         if following is None or following[1:3] != row[1:3]:
-            claims.append(stored_claim(row[:7], tuple(lines)))
+            claims.append(stored_claim(row[:7], tuple(lines), row[15]))
             lines = []
     return claims
 
@@ -136,7 +140,7 @@ class _Session:
 
     def find(self, provider_id: str, claim_id: str) -> StoredClaim | None:
         rows = self._db.execute(
-            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS} {_JOIN} "
+            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}{_SEQUENCE} {_JOIN} "
             "WHERE c.provider_id = %s AND c.claim_id = %s ORDER BY l.position",
             (provider_id, claim_id),
         ).fetchall()
@@ -147,7 +151,7 @@ class _Session:
         self, patient_id: str, provider_id: str, days: Collection[dt.date]
     ) -> list[StoredClaim]:
         rows = self._db.execute(
-            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS} {_JOIN} "
+            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}{_SEQUENCE} {_JOIN} "
             "WHERE l.patient_id = %s AND l.provider_id = %s AND l.date_of_service = ANY(%s) "
             "ORDER BY l.claim_id, l.position",
             (patient_id, provider_id, list(days)),
@@ -159,16 +163,16 @@ class _Session:
     ) -> tuple[StoredClaim | None, list[StoredClaim]]:
         # One round trip: the day's other claims (flag false), then the claim's own id.
         rows = self._db.execute(
-            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}, false AS own {_JOIN} "
+            f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}{_SEQUENCE}, false AS own {_JOIN} "
             "WHERE l.patient_id = %s AND l.provider_id = %s AND l.date_of_service = ANY(%s) "
             "AND l.claim_id <> %s "
-            f"UNION ALL SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}, true {_JOIN} "
-            "WHERE c.provider_id = %s AND c.claim_id = %s ORDER BY 16, 3, 8",
+            f"UNION ALL SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}{_SEQUENCE}, true {_JOIN} "
+            "WHERE c.provider_id = %s AND c.claim_id = %s ORDER BY 17, 3, 8",
             (patient_id, provider_id, list(days), claim_id, provider_id, claim_id),
         ).fetchall()
-        cut = next((index for index, row in enumerate(rows) if row[15]), len(rows))
-        prior = _claims([row[:15] for row in rows[cut:]])
-        return (prior[0] if prior else None), _claims([row[:15] for row in rows[:cut]])
+        cut = next((index for index, row in enumerate(rows) if row[16]), len(rows))
+        prior = _claims([row[:16] for row in rows[cut:]])
+        return (prior[0] if prior else None), _claims([row[:16] for row in rows[:cut]])
 
     def add(self, claim: StoredClaim) -> None:
         # One statement for the claim and its lines (the lines as arrays, unnested): each
@@ -259,6 +263,9 @@ class PostgresHistory:
             raise HistoryError(f"cannot open the PostgreSQL claim history: {exc}") from exc
         with self._guard:
             self._connections.append(db)
+        # A thread's connection is closed when the thread is gone (a service that makes a
+        # thread per request would otherwise keep one open per request until close()).
+        weakref.finalize(threading.current_thread(), self._release, db)
         self._local.db = db
         self._local.pid = os.getpid()
         return db
@@ -283,7 +290,8 @@ class PostgresHistory:
         db = self._connect()
         with db.transaction():
             rows = db.execute(
-                f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS} {_JOIN} WHERE c.patient_id = %s "
+                f"SELECT {_CLAIM_COLUMNS}, {_LINE_COLUMNS}{_SEQUENCE} {_JOIN} "
+                "WHERE c.patient_id = %s "
                 "ORDER BY c.provider_id, c.claim_id, l.position", (patient_id,),
             ).fetchall()
         return _claims(rows)
@@ -296,6 +304,13 @@ class PostgresHistory:
                 "SELECT count(*) FROM gone", (before,)).fetchone()
             return int(found[0]) if found else 0
         return self.transact(work)
+
+    def _release(self, db: psycopg.Connection[Any]) -> None:
+        with self._guard:
+            if db not in self._connections:
+                return  # closed by close() already
+            self._connections.remove(db)
+        db.close()
 
     def close(self) -> None:
         with self._guard:

@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -74,8 +75,9 @@ CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (claim_id, provi
 """
 # ``lines``: a JSON array of [position, line_id, code, [modifiers], units, decision, [rule ids]].
 
+# rowid last: rows are appended, so it is the claim's order of arrival (StoredClaim.sequence).
 _COLUMNS = ("patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type, "
-            "date_of_service, lines")
+            "date_of_service, lines, rowid")
 
 
 def claims_on_query(days: int) -> str:
@@ -100,7 +102,7 @@ def look_up_query(days: int) -> str:
             "AND claim_id <> ? "
             f"UNION ALL SELECT {_COLUMNS}, 1 FROM claim_history INDEXED BY claim_history_claim "
             "WHERE claim_id = ? AND provider_id = ? "
-            "ORDER BY 10, 3, 8")
+            "ORDER BY 11, 3, 8")
 
 # Decision(text) is a Python-level enum look-up, costly once per stored line.
 _DECISIONS = {decision.value: decision for decision in Decision}
@@ -121,7 +123,7 @@ def _claims(rows: list[tuple[Any, ...]]) -> list[StoredClaim]:
         following = rows[index + 1] if index + 1 < len(rows) else None
         if following is None or following[1:3] != row[1:3]:
             lines.sort(key=_position)
-            claims.append(stored_claim(row[:7], tuple(lines)))
+            claims.append(stored_claim(row[:7], tuple(lines), row[9]))
             lines = []
     return claims
 
@@ -169,7 +171,7 @@ class _Session:
         ).fetchall()
         if not rows:
             return None, []  # the common case: a new claim, nothing else on its days
-        cut = next((index for index, row in enumerate(rows) if row[9]), len(rows))
+        cut = next((index for index, row in enumerate(rows) if row[10]), len(rows))
         prior = _claims(rows[cut:])
         return (prior[0] if prior else None), _claims(rows[:cut])
 
@@ -282,6 +284,9 @@ class SqliteHistory:
             raise HistoryError(f"{self._name}: cannot open the claim history: {exc}") from exc
         with self._guard:
             self._connections.append(db)
+        # A thread's connection is closed when the thread is gone (a service that makes a
+        # thread per request would otherwise keep one open per request until close()).
+        weakref.finalize(threading.current_thread(), self._release, db)
         self._local.db = db
         self._local.pid = os.getpid()
         return db
@@ -330,6 +335,13 @@ class SqliteHistory:
             db.execute("DELETE FROM purged")
             return count
         return self.transact(work)
+
+    def _release(self, db: sqlite3.Connection) -> None:
+        with self._guard:
+            if db not in self._connections:
+                return  # closed by close() already
+            self._connections.remove(db)
+        db.close()
 
     def close(self) -> None:
         with self._guard:

@@ -86,14 +86,21 @@ class StoredClaim(NamedTuple):
     state: str | None
     claim_type: str
     lines: tuple[StoredLine, ...]
+    sequence: int = 0
+    """Order of arrival: a claim recorded later has a larger number (a replacement is a new
+    arrival; the store assigns it, what ``add`` is given is ignored). Units limits count only
+    the units of claims that came before (see docs/history.md)."""
 
 
-def stored_claim(row: Sequence[Any], lines: tuple[StoredLine, ...]) -> StoredClaim:
+def stored_claim(
+    row: Sequence[Any], lines: tuple[StoredLine, ...], sequence: int
+) -> StoredClaim:
     """A stored claim from a database row of (patient id, provider id, claim id, frequency
-    code, payer, state, claim type) and its lines."""
+    code, payer, state, claim type), its lines and its order of arrival."""
     patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type = row
     return StoredClaim(
-        patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type, lines
+        patient_id, provider_id, claim_id, frequency_code, payer, state, claim_type, lines,
+        sequence,
     )
 
 
