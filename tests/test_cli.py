@@ -1,4 +1,6 @@
-"""The ``claimedit`` command line, run as a user runs it: a subprocess of the console script.
+"""The ``claimedit`` command line: ``cli.main`` in process with its own standard streams and
+working directory (``tests/_cli.py``), and a few tests run as a user runs it, a subprocess of the
+console script (the table of the examples, stdin from a pipe, a broken pack's exit status 2).
 
 Outputs are checked against the library's own results for the same claims, so the CLI is tested
 for reading, writing and reporting, and the policy cases stay the one place for decisions.
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli import run_cli
 
 import claimedit
 
@@ -34,6 +37,13 @@ COMMAND = _command()
 
 def run(*args: str | Path, stdin: str | None = None, cwd: Path | None = None
         ) -> subprocess.CompletedProcess[str]:
+    """``claimedit ARGS`` in this process."""
+    return run_cli(args, stdin=stdin, cwd=cwd)
+
+
+def run_process(*args: str | Path, stdin: str | None = None, cwd: Path | None = None
+                ) -> subprocess.CompletedProcess[str]:
+    """``claimedit ARGS`` as a subprocess of the console script, as a user runs it."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([*COMMAND, *map(str, args)], input=stdin, capture_output=True,
                           text=True, timeout=60, cwd=cwd, env=env, check=False)
@@ -56,7 +66,7 @@ def _jsonl(text: str) -> list[dict[str, Any]]:
 def test_check_examples_as_a_table(engine: claimedit.Engine) -> None:
     """The table has one row per claim line with its claim, line id, code and decision, and the
     summary counts claims and lines; exit status 0."""
-    done = run("check", EXAMPLES)
+    done = run_process("check", EXAMPLES)
     assert done.returncode == 0, done.stderr
     claims = _example_claims()
     rows = [row.split() for row in done.stdout.splitlines()[1:] if row.strip()]
@@ -157,7 +167,7 @@ def test_check_csv_with_modifier1_to_modifier4_columns(engine: claimedit.Engine,
 
 def test_check_reads_stdin(engine: claimedit.Engine) -> None:
     """`-` reads standard input; the format is told from the content (JSON Lines, then CSV)."""
-    done = run("check", "-", "--format", "jsonl", stdin=EXAMPLES.read_text("utf-8"))
+    done = run_process("check", "-", "--format", "jsonl", stdin=EXAMPLES.read_text("utf-8"))
     assert done.returncode == 0, done.stderr
     assert _jsonl(done.stdout) == _expected(engine, _example_claims())
     done = run("check", "-", "--format", "jsonl", stdin=CSV_TEXT)
@@ -276,7 +286,7 @@ def test_check_with_a_broken_pack_exits_2_listing_every_problem(tmp_path: Path) 
     """--rules pointing at a broken pack: exit status 2, nothing evaluated, and every problem
     printed with its file."""
     pack, keys = _broken_pack(tmp_path)
-    done = run("check", EXAMPLES, "--rules", pack)
+    done = run_process("check", EXAMPLES, "--rules", pack)
     assert done.returncode == 2
     assert "EX-1001" not in done.stdout
     for key in keys:

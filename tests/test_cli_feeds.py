@@ -143,6 +143,25 @@ def test_an_837_cut_in_half_decides_what_came_before_and_exits_1(
     assert "record 4 (claim P-1004)" in captured.err
 
 
+def test_a_file_ending_in_file_level_errors_is_not_warned_about_as_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The SE/GE/IEA faults of a cut file are records numbered 0 (outside every claim). The run
+    loop took the last record's number as the count of records read, so a file of three decided
+    claims ended with "warning: ...: no records" and a warning in the summary."""
+    text = P837.read_text(encoding="ascii")
+    path = tmp_path / "cut.x12"
+    path.write_text(text[:text.index("SV1*HC:G6001:TC")], encoding="ascii")
+    assert main(["check", str(path), "--format", "jsonl"]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "warning" not in err
+    assert "3 claims" in err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="ascii")
+    assert main(["check", str(empty), "--format", "jsonl"]) == EXIT_OK
+    assert "warning: " + str(empty) + ": an empty file" in capsys.readouterr().err
+
+
 def test_check_reads_every_sample_837_to_a_result_or_an_error_per_claim(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

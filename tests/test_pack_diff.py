@@ -52,6 +52,23 @@ def test_a_pack_against_itself(capsys: pytest.CaptureFixture[str]) -> None:
     assert "summary: no change" in capsys.readouterr().out
 
 
+def test_content_changed_under_the_same_version_is_a_warning(
+        new_pack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Results are stamped with the pack's version and hash: a changed pack that keeps its
+    version would pass review silently, and two packs would answer to one version."""
+    _edit(new_pack, POLICY, 'carc: "181"', 'carc: "16"')
+    assert main(["rules", "diff", "igrt", str(new_pack)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the content changed but the version did not (igrt 2026.2.0)" in out
+    assert main(["rules", "diff", "igrt", str(new_pack), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["warnings"]) == 1
+    _edit(new_pack, "pack.yaml", '"2026.2.0"', '"2026.3.0"')
+    assert main(["rules", "diff", "igrt", str(new_pack), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []
+    assert main(["rules", "diff", "igrt", str(packaged_rules_path())]) == 0
+    assert "warning" not in capsys.readouterr().out  # the same content: nothing to bump
+
+
 def test_fields_of_a_changed_edit_in_words(new_pack: Path) -> None:
     _edit(new_pack, POLICY, "    components: [technical, global]\n    modifier_indicator: 0\n",
           "    components: [technical, global]\n    payers: [medicare, medicaid]\n"

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from claimedit import cli
+from claimedit import cli, inputs
 from claimedit.claims import parse_claim
-from claimedit.inputs import read_csv, read_json, read_jsonl
+from claimedit.inputs import bounded_lines, read_csv, read_json, read_jsonl
 from claimedit.limits import MAX_RECORD_BYTES, printable, quote
 from claimedit.results import ClaimError
 
@@ -346,6 +346,53 @@ def test_a_damaged_row_inside_a_claim_makes_the_claim_an_error() -> None:
     assert isinstance(records[0].data, ClaimError) and records[0].data.claim_id == "A"
     assert "row 3" in records[0].data.issues[0].reason
     assert records[1].data["claim_id"] == "B"
+
+
+_CR_ROWS = ["claim_id,payer,code,date_of_service,units", "A,medicare,77385,2025-03-03,1",
+            'B,medicare,"77385",2025-03-04,1', "C,medicare,G6001,2025-03-05,2"]
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_csv_rows_are_read_whatever_their_line_ends(end: str) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with a CR alone: the line reader, which splits at
+    LF, saw one line, and the csv module's "new-line character seen in unquoted field" stopped
+    the file as an internal error. Every row is a record, numbered by its line."""
+    data = end.join(_CR_ROWS).encode() + end.encode()
+    records = list(read_csv(bounded_lines(io.BytesIO(data)), "f.csv"))
+    assert [(r.number, r.data["claim_id"]) for r in records] == [(2, "A"), (3, "B"), (4, "C")]
+    assert records[2].data["lines"] == [{"code": "G6001", "date_of_service": "2025-03-05",
+                                         "units": 2}]
+    assert [r.data["claim_id"] for r in read_csv(io.StringIO(end.join(_CR_ROWS)), "f.csv")] \
+        == ["A", "B", "C"]
+
+
+def test_a_csv_of_cr_line_ends_longer_than_the_line_limit_says_what_was_not_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """bounded_lines cuts a CR-only file (one line to it) at the limit: the rows read whole are
+    records, the cut row and the rest are one error, never a row decided from half its text."""
+    monkeypatch.setattr(inputs, "MAX_RECORD_BYTES", 100)
+    data = ("\r".join(_CR_ROWS) + "\r" + "D,medicare,77385,2025-03-06,1\r").encode()
+    records = list(read_csv(bounded_lines(io.BytesIO(data), limit=100), "f.csv"))
+    assert [r.data["claim_id"] for r in records[:-1]] == ["A"]
+    [issue] = records[-1].data.issues
+    assert (records[-1].number, issue.type) == (3, "row_too_long")
+    assert "rows from row 3 on were not read" in issue.reason
+
+
+def test_a_utf16_csv_is_one_error_that_says_utf16() -> None:
+    """Excel's "Unicode Text" export: the header error said "invalid UTF-8 at byte 1", which
+    does not tell the analyst what the file is."""
+    data = "\n".join(_CR_ROWS).encode("utf-16")
+    [record] = read_csv(bounded_lines(io.BytesIO(data)), "f.csv")
+    [issue] = record.data.issues
+    assert issue.type == "invalid_utf8" and "the file is UTF-16" in issue.reason
+
+
+def test_a_csv_header_the_csv_module_cannot_read_is_an_error_not_an_internal_error() -> None:
+    header = 'claim_id,"' + "x" * 70_000 + "\n" + "x" * 70_000 + '"\n'  # a field over the limit
+    [record] = read_csv(io.StringIO(header + "A,medicare\n"), "f.csv")
+    assert isinstance(record.data, ClaimError)
+    assert [issue.type for issue in record.data.issues] == ["csv_invalid"]
 
 
 # --- messages that name, not echo ------------------------------------------------------------

@@ -349,6 +349,7 @@ def _records(
             continue
         text: io.TextIOWrapper | None = None
         count = 0
+        read_any = False
         chosen = fmt
         try:
             head = handle.peek(HEAD_SIZE)[:HEAD_SIZE]
@@ -383,11 +384,15 @@ def _records(
                                       "the rest of the file was not read")
                     yield Record(name, count + 1, error)
                     break
-                count = record.number
+                # A file-level record is numbered 0 (an X12 envelope fault): it must not reset
+                # the count that numbers a later error and says whether the file held anything.
+                count = max(count, record.number)
+                read_any = True
                 yield record
         except OSError as exc:
             yield _unreadable(name, count + 1, str(exc))
             count += 1
+            read_any = True
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
@@ -395,7 +400,7 @@ def _records(
                 # A collected wrapper closes its buffer: detached, stdin stays open for a
                 # second "-" (which then reads nothing) instead of failing with ValueError.
                 text.detach()
-        if count == 0:
+        if not read_any:
             what = "a CSV header and no rows" if chosen == "csv" and head.strip() else \
                 "no records" if head.strip() else "an empty file"
             warn(f"{printable(name)}: {what}")

@@ -288,10 +288,62 @@ class _Damage(NamedTuple):
     kind: str
 
 
+# After a CR that ends a line on its own (not the CR of CR LF).
+_AFTER_BARE_CR = re.compile(r"(?<=\r)(?!\n)")
+_AFTER_BARE_CR_BYTES = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _bare_cr(line: str | bytes) -> bool:
+    """Whether ``line`` holds a CR that ends a line on its own: the line ends of classic Mac
+    files (Excel's "CSV (Macintosh)"), which the line reader, splitting at LF, sees as one line."""
+    if isinstance(line, bytes):
+        at, end = line.find(b"\r"), line.endswith(b"\n")
+    else:
+        at, end = line.find("\r"), line.endswith("\n")
+    return at != -1 and (at != len(line) - 2 or not end)
+
+
+def _physical_lines(
+    lines: Iterable[str | bytes], damage: dict[int, _Damage],
+) -> Iterator[str | bytes]:
+    """``lines`` split at CRs that end a line on their own; numbering follows what is yielded.
+    A line cut short by :func:`bounded_lines` loses its unfinished last part, and the rest of
+    the file, which was not read, is reported at the number after its last whole line."""
+    number = 0
+    for line in lines:
+        if not _bare_cr(line):
+            number += 1
+            yield line
+            continue
+        if isinstance(line, bytes):
+            pieces: list[str | bytes] = [p for p in _AFTER_BARE_CR_BYTES.split(line) if p]
+            cut = len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n")
+        else:
+            pieces = [p for p in _AFTER_BARE_CR.split(line) if p]
+            cut = len(line) > MAX_RECORD_BYTES and not line.endswith("\n")
+        last = pieces[-1]
+        if cut and not (last.endswith(b"\r") if isinstance(last, bytes) else last.endswith("\r")):
+            pieces.pop()
+        for piece in pieces:
+            number += 1
+            yield piece
+        if cut:
+            number += 1
+            damage[number] = _Damage(number, f"rows from row {number} on were not read: the "
+                                     f"file's lines end in a CR alone and it is longer than "
+                                     f"{MAX_RECORD_BYTES:,} bytes (convert its line ends to LF)",
+                                     "row_too_long")
+            yield "\n"
+
+
 def _decoded(lines: Iterable[str | bytes], damage: dict[int, _Damage]) -> Iterator[str]:
     """CSV lines as text, one line at a time: a line that is not UTF-8, or too long, is noted
-    in ``damage`` (by line number) and replaced, so the rows after it are read as usual."""
-    for number, line in enumerate(lines, start=1):
+    in ``damage`` (by line number) and replaced, so the rows after it are read as usual. Lines
+    ending in a CR alone are lines too."""
+    for number, line in enumerate(_physical_lines(lines, damage), start=1):
+        if number in damage:  # the unread rest of a file with CR line ends
+            yield "\n"
+            continue
         if len(line) > MAX_CSV_FIELD and too_long(line, MAX_CSV_FIELD):
             damage[number] = _Damage(number, f"row {number} is longer than {MAX_CSV_FIELD:,} "
                                      "characters, the limit: skipped", "row_too_long")
@@ -300,6 +352,12 @@ def _decoded(lines: Iterable[str | bytes], damage: dict[int, _Damage]) -> Iterat
         if isinstance(line, bytes):
             if number == 1:
                 line = line.removeprefix(b"\xef\xbb\xbf")
+                if line.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    damage[number] = _Damage(number, "the file is UTF-16 (it starts with a UTF-16 "
+                                             "byte-order mark); CSV is read as UTF-8: convert it, "
+                                             "e.g. iconv -f UTF-16 -t UTF-8", "invalid_utf8")
+                    yield line.decode("utf-8", "replace")
+                    continue
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -334,9 +392,13 @@ def read_csv(lines: Iterable[str | bytes], source: str) -> Iterator[Record]:
     """
     damage: dict[int, _Damage] = {}
     rows = csv.reader(_decoded(lines, damage))
-    header_row = next(rows, None)
-    while header_row == []:
+    try:
         header_row = next(rows, None)
+        while header_row == []:
+            header_row = next(rows, None)
+    except csv.Error as exc:
+        yield _error(source, rows.line_num, f"the CSV header: not CSV: {exc}", kind="csv_invalid")
+        return
     if header_row is None:
         return
     header = [name.strip().lower() for name in header_row]

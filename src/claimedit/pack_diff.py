@@ -582,6 +582,26 @@ def write_changes(old: RulePack, new: RulePack, changes: Iterable[Change], out: 
         f"{section} " + ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
         for section, by_kind in counts.items()) or "no change"
     print(f"\nsummary: {summary}", file=out)
+    for warning in version_warnings(old, new):
+        print(f"warning: {warning}", file=out)
+
+
+def version_warnings(old: RulePack, new: RulePack) -> list[str]:
+    """What a reviewer must hear about the two packs' identities: content that changed under
+    the same version (results stamped by either would name the same version).
+
+    Example:
+        >>> from claimedit.pack import load_pack, packaged_rules_path
+        >>> pack = load_pack(packaged_rules_path())
+        >>> version_warnings(pack, pack)
+        []
+    """
+    if old.meta.id == new.meta.id and old.meta.version == new.meta.version \
+            and old.content_hash != new.content_hash:
+        return [f"the content changed but the version did not ({new.meta.id} "
+                f"{new.meta.version}): bump it in pack.yaml, so that results name the pack "
+                "that decided them"]
+    return []
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -619,8 +639,8 @@ def _command(args: argparse.Namespace) -> int:
         provenance = {side: {"pack": pack.meta.id, "version": pack.meta.version,
                              "content_hash": pack.content_hash}
                       for side, pack in (("old", old), ("new", new))}
-        json.dump({**provenance, "changes": [c.to_dict() for c in changes]}, sys.stdout,
-                  indent=2)
+        json.dump({**provenance, "changes": [c.to_dict() for c in changes],
+                   "warnings": version_warnings(old, new)}, sys.stdout, indent=2)
         print()
     else:
         write_changes(old, new, changes, sys.stdout)

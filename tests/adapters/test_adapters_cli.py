@@ -1,17 +1,18 @@
 """``claimedit check`` on X12 837 and FHIR files, detected by content, and ``--format fhir``: run
-as a user runs it, a subprocess; outputs checked against the library's results for the same
-records. And the core without the extras: a missing extra is an error that names it."""
+as a user runs it, in process (``tests/_cli.py``: ``cli.main`` with its own standard streams;
+``tests/test_cli.py`` runs the console script as a subprocess); outputs checked against the
+library's results for the same records. And the core without the extras: a fresh interpreter
+imports none of them, and a missing extra is an error that names it."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _cli import run_cli
 from fhir.resources.R4B.bundle import Bundle
 
 import claimedit
@@ -22,17 +23,8 @@ from claimedit.inputs import read_records
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _command() -> list[str]:
-    script = shutil.which("claimedit", path=str(Path(sys.executable).parent))
-    if script:
-        return [script]
-    return [sys.executable, "-c", "from claimedit.cli import main; raise SystemExit(main())"]
-
-
 def run(*args: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*_command(), *map(str, args)], input=stdin, capture_output=True,
-                          text=True, timeout=60, env=env, check=False)
+    return run_cli(args, stdin=stdin)
 
 
 def test_check_837p_and_837i_as_json(engine: claimedit.Engine) -> None:

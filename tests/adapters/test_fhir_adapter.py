@@ -144,6 +144,27 @@ def test_a_claim_without_any_date_is_an_error_on_the_item() -> None:
                                                        "Claim.item[1].servicedDate"]
 
 
+def test_an_item_without_a_date_in_a_billable_period_of_several_days_is_an_error() -> None:
+    """Every item of a month-long institutional claim on the period's first day made same-day
+    edits judge items of different days together (77387 bundled into another day's IMRT).
+    The billable period stands for an item's date only when it is one day."""
+    resource = load(INSTITUTIONAL)
+    assert resource["billablePeriod"] == {"start": "2025-06-09", "end": "2025-06-09"}
+    assert all("servicedDate" not in item for item in resource["item"])
+    one_day = read_one(resource)
+    assert {line["date_of_service"] for line in one_day["lines"]} == {"2025-06-09"}
+    resource["billablePeriod"]["end"] = "2025-06-30"
+    error = read_one(resource)
+    assert isinstance(error, ClaimError)
+    assert [(issue.field, issue.type) for issue in error.issues] == [
+        ("Claim.item[0].servicedDate", "missing"), ("Claim.item[1].servicedDate", "missing")]
+    assert "Claim.billablePeriod covers several days" in error.issues[0].reason
+    resource["item"][1]["servicedDate"] = "2025-06-10"  # an item's own date still stands
+    error = read_one(resource)
+    assert isinstance(error, ClaimError)
+    assert [issue.field for issue in error.issues] == ["Claim.item[0].servicedDate"]
+
+
 def test_payer_type_from_insurer_mapping_or_default_when_the_coverage_is_not_sent() -> None:
     resource = claim(insurance=[{"sequence": 1, "focal": True,
                                  "coverage": {"reference": "Coverage/elsewhere"}}])
@@ -374,6 +395,15 @@ def test_claim_type_frequency_patient_provider_and_charge() -> None:
         {"system": "urn:mrn", "value": "MRN-1"},
         {"type": {"coding": [{"code": "MB"}]}, "system": "urn:plan", "value": "MEMBER-7"}]})
     assert read_one(resource)["patient_id"] == "MEMBER-7"
+    # A social security number is never the patient id (it would be kept in the claim history):
+    # the next identifier is, or the reference when there is none.
+    resource["contained"][-1]["identifier"] = [
+        {"system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-00-1234"},
+        {"type": {"coding": [{"code": "SS"}]}, "value": "999001234"},
+        {"system": "urn:mrn", "value": "MRN-1"}]
+    assert read_one(resource)["patient_id"] == "MRN-1"
+    del resource["contained"][-1]["identifier"][2]
+    assert read_one(resource)["patient_id"] == "#patient"
     # Charge: item.net, else unitPrice x quantity to the cent.
     resource = claim()
     for item in resource["item"]:

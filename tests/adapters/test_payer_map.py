@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import run_cli
 from pydantic import ValidationError
 
 from claimedit import ClaimError
@@ -62,9 +62,7 @@ def test_payer_map_refuses_unknown_keys_and_payer_types() -> None:
 
 
 def _check(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from claimedit.cli import main; raise SystemExit(main())"]
-    return subprocess.run([*command, "check", *map(str, args)], capture_output=True, text=True,
-                          check=False)
+    return run_cli(["check", *args])  # in process (tests/_cli.py)
 
 
 def test_check_payer_map_changes_the_edits_a_claim_is_judged_under(tmp_path: Path) -> None:

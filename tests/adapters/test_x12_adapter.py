@@ -199,6 +199,31 @@ def test_a_missing_837p_service_date_is_an_error_on_the_line() -> None:
         "missing"),)
 
 
+def test_an_837i_line_without_its_date_in_a_statement_period_of_several_days_is_an_error(
+) -> None:
+    """I-3001 covers 2025-06-09..10 and dates each line. Without the lines' DTP*472 the first
+    day stood for all four: 77387 of the 10th was bundled into the IMRT of the 9th (a wrong
+    decision). The statement period stands for a line's date only when it is one day."""
+    text = I837.read_text()
+    claim = text[text.index("CLM*I-3001"):text.index("HL*3*1*22*0")]
+    assert claim.count("DTP*472") == 4
+    undated = re.sub(r"DTP\*472\*D8\*\d{8}~\n", "", claim)
+    records = read(edit(text, claim, undated, segments=-4))
+    [error] = errors(records)
+    assert error.claim_id == "I-3001"
+    assert [issue.field for issue in error.issues] == [
+        f"2400[{k}] DTP*472 (segment {n})" for k, n in ((1, 26), (2, 28), (3, 30), (4, 32))]
+    assert {issue.reason for issue in error.issues} == {
+        "no service date (DTP*472) and the statement period (2300 DTP*434) covers several "
+        "days: which is the line's?"}
+    # A one-day period still stands for its lines (I-3002, RD8 with one day, decided as before).
+    one_day = undated.replace("DTP*434*RD8*20250609-20250610", "DTP*434*RD8*20250609-20250609")
+    [claim_record] = [r for r in read(edit(text, claim, one_day, segments=-4))
+                      if r.data.claim_id == "I-3001"]
+    assert isinstance(claim_record.data, Claim)
+    assert {line.date_of_service for line in claim_record.data.lines} == {dt.date(2025, 6, 9)}
+
+
 @pytest.mark.parametrize("units", ["Infinity", "NaN", "1E1000000", "1e9", "0x10", "1" * 19])
 def test_a_unit_count_that_is_not_an_x12_number_is_an_error_on_the_line(units: str) -> None:
     """Numbers are bounded: ``1E1000000`` once became a million-digit integer (a hang), and
@@ -362,15 +387,28 @@ def test_bytes_that_are_not_utf8_are_one_clear_error() -> None:
     data = text.encode("latin-1")
     assert x12.check_encoding(io.BytesIO(data)) is not None
     records = list(x12.read_x12(io.BytesIO(data), "latin.x12"))
-    # The claims before the byte are read; the claim it falls in is cut off, and said so.
-    assert list(claims(records)) == ["P-1001"]
-    error, cut, *trailers = errors(records)
-    assert error.record == 0
-    bad = data.index(b"\xc9")
-    assert error.issues[0].reason.startswith(f"byte {bad} of the file is not utf-8")
-    assert cut.claim_id == "P-1002" and "cut off" in cut.issues[-1].reason
-    assert len(trailers) == 3  # no SE, GE, IEA
+    # The claim the byte falls in is an error naming the segment; every other claim is read.
+    # (The reader once stopped at the byte: the claims after it were neither decided nor named.)
+    assert list(claims(records)) == ["P-1001", "P-1003", "P-1004", "P-2001", "P-2002", "P-2003"]
+    [error] = errors(records)
+    assert (error.record, error.claim_id) == (2, "P-1002")
+    [issue] = error.issues
+    assert (issue.field, issue.type) == ("2300 (segment 30)", x12.ENCODING)
+    assert "iconv" in issue.reason
     assert x12.check_encoding(io.BytesIO(P837.read_bytes())) is None
+
+
+def test_bytes_that_do_not_decode_in_a_subscriber_loop_make_its_claims_errors() -> None:
+    """A header segment the claims below it depend on: they are named, not decided, and the
+    next subscriber's claims are read. The name's value is never quoted."""
+    text = P837.read_text().replace("NM1*IL*1*TESTPATIENT*BETA", "NM1*IL*1*M\u00dcLLER*BETA", 1)
+    records = list(x12.read_x12(io.BytesIO(text.encode("latin-1")), "latin.x12"))
+    file_level, p1003 = errors(records)
+    assert (file_level.record, file_level.issues[0].field) == (0, "(segment 42)")
+    assert p1003.claim_id == "P-1003"
+    assert p1003.issues[0].reason == "not read: segment 42 holds bytes that do not decode"
+    assert len(claims(records)) == 6
+    assert not [m for m in messages(records) if "LLER" in m]
 
 
 @settings(max_examples=25)

@@ -1,23 +1,20 @@
-"""``claimedit ncci import`` as a user runs it (a subprocess): exit status and messages."""
+"""``claimedit ncci import`` as a user runs it, in process (``tests/_cli.py``: ``cli.main`` with
+its own standard streams): exit status and messages."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from _cli import run_cli
 
 from claimedit.ncci.synthetic import write_mue_file, write_ptp_files
 from claimedit.ncci.table import PairRow
 
-COMMAND = [sys.executable, "-c", "from claimedit.cli import main; raise SystemExit(main())"]
-
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*COMMAND, *map(str, args)], capture_output=True, text=True,
-                          timeout=60, env=env, check=False)
+    return run_cli(args)
 
 BAD = "77014\tG6002\t\t20150101\tnever\t1\tx"
 

@@ -21,7 +21,8 @@ claimedit field        FHIR source
                        :data:`PROCEDURE_SYSTEMS`, else the first coding without a system
 ``modifiers``          ``item.modifier``: chosen the same way
 ``date_of_service``    ``item.servicedDate``, else ``item.servicedPeriod.start``, else
-                       ``Claim.billablePeriod.start`` (a dateTime counts by its written date)
+                       ``Claim.billablePeriod.start`` when the period is one day (a dateTime
+                       counts by its written date)
 ``units``              ``item.quantity.value`` (a whole number), default 1
 =====================  =========================================================================
 
@@ -362,6 +363,18 @@ def _claim(
     data: dict[str, Any] = {"claim_id": claim_id, "payer": payer, "state": state}
     _claim_fields(claim, prefix, contained, index, data, places, issues)
 
+    # Claim.billablePeriod stands for an item's date only when it is one day: an item of a
+    # longer period without its own date could be on any of its days, and same-day edits judged
+    # on the first day would bundle or allow the wrong items.
+    period = claim.billablePeriod
+    billed_day: Any = None
+    several_days = False
+    if period is not None and period.start is not None:
+        if period.end is None or _iso_day(period.end) == _iso_day(period.start):
+            billed_day = period.start
+        else:
+            several_days = True
+
     lines: list[dict[str, Any]] = []
     for position, item in enumerate(claim.item):
         at = f"{prefix}.item[{position}]"
@@ -395,14 +408,16 @@ def _claim(
         elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
             day = item.servicedPeriod.start
             places[f"lines.{k}.date_of_service"] = f"{at}.servicedPeriod.start"
-        elif claim.billablePeriod is not None and claim.billablePeriod.start is not None:
-            day = claim.billablePeriod.start
+        elif billed_day is not None:
+            day = billed_day
             places[f"lines.{k}.date_of_service"] = f"{prefix}.billablePeriod.start"
         else:
             day = None
-            issues.append(FieldIssue(f"{at}.servicedDate",
-                                     "no date of service: no servicedDate, servicedPeriod or "
-                                     "Claim.billablePeriod"))
+            why = "no servicedDate, servicedPeriod or Claim.billablePeriod" if not several_days \
+                else "no servicedDate or servicedPeriod, and Claim.billablePeriod covers several " \
+                     "days: which is the item's?"
+            issues.append(FieldIssue(f"{at}.servicedDate", f"no date of service: {why}",
+                                     "missing"))
         if day is not None:
             line["date_of_service"] = _iso_day(day)
         if item.quantity is not None and item.quantity.value is not None:
@@ -441,6 +456,7 @@ def _unknown_contained(raw: dict[str, Any], prefix: str) -> list[FieldIssue]:
 
 
 _NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+_SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
 _MEMBER_TYPES = ("MB", "SN")  # identifier types: member number, subscriber number (v2-0203)
 _CLAIM_TYPES = {"professional": ClaimType.PROFESSIONAL, "institutional": ClaimType.INSTITUTIONAL}
 
@@ -463,7 +479,10 @@ def _claim_fields(claim: FhirClaim, prefix: str, contained: Mapping[str, Any],
     patient = _resolve(claim.patient, contained, index, "Patient")
     member = None
     if patient is not None:
-        identifiers = list(patient.identifier or ())
+        # A social security number is never taken as the patient id: it would be stored with
+        # the claim history and is not the plan's key for the patient.
+        identifiers = [i for i in patient.identifier or () if i.system != _SSN_SYSTEM and not (
+            i.type is not None and any(c.code == "SS" for c in i.type.coding or ()))]
         typed = [i for i in identifiers if i.type is not None and any(
             c.code in _MEMBER_TYPES for c in i.type.coding or ())]
         member = next((i.value for i in typed + identifiers if i.value), None)

@@ -184,7 +184,9 @@ def evaluate_batches(
     boundary is evaluated whole. Rows come out in input order, re-cut into batches.
 
     A claim whose rows reappear after a later claim was read gets an ``error`` on those rows
-    (sort or partition by ``claim_id`` first): memory holds one batch, not the whole stream.
+    (sort or partition by ``claim_id`` first). Memory holds one batch of rows, not the whole
+    stream, plus the ids of the claims already evaluated (to name a claim whose rows reappear):
+    that set grows with the number of claims, about 100 bytes a claim.
 
     Example:
         >>> import claimedit, pyarrow as pa
@@ -294,6 +296,9 @@ def _claim(
             value = columns[key][first]
             other = next((row for row in rows if columns[key][row] != value), None)
             if other is not None:
+                if key == "patient_id":  # a patient identifier is never repeated in a message
+                    return (f"row {other} {key}: differs from row {first} of the same claim "
+                            f"{claim_id}")
                 return (f"row {other} {key}: {quote(columns[key][other])} differs from "
                         f"{quote(value)} in row {first} of the same claim {claim_id}")
             if value is not None or key == "payer":  # an empty optional cell: the default

@@ -26,7 +26,7 @@ claimedit field        X12 source
 ``units``              SV104 / SV205 (a whole number; default 1)
 ``charge``             SV102 / SV203
 ``date_of_service``    2400 DTP*472 (D8, or the first day of RD8), else the claim's statement
-                       period start, 2300 DTP*434 (837I)
+                       period, 2300 DTP*434 (837I), when it is one day
 =====================  =========================================================================
 
 A service line without a CPT/HCPCS code (an 837I revenue-code-only line, an SV101 qualified
@@ -159,6 +159,13 @@ _DAY = re.compile(r"\d{8}")
 _SHOWN = 20  # at most this many characters of a value are quoted in a message
 
 
+_UNDECODED = "\ufffd"  # what bytes that do not decode as the file declares are read as
+_UNDECODED_MESSAGE = (
+    "the segment holds bytes that are not what the file declares: an X12 file is read as UTF-8 "
+    "(plain ASCII is UTF-8), or as UTF-16 when it starts with a byte-order mark (convert it, "
+    "e.g. iconv -f LATIN1 -t UTF-8)")
+
+
 def _shown(value: str) -> str:
     """A value for a message, cut short: messages must not carry unbounded input."""
     return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "...")
@@ -274,6 +281,7 @@ class _Segments:
         strip = "".join(c for c in "\ufeff \t\r\n" if c not in (element, term))
         number = self.number
         while True:
+            damaged = _UNDECODED in buffer  # rare: then each segment is looked at
             parts = buffer.split(term)
             buffer = parts.pop()
             out: list[tuple[int, list[str]] | _Fault] = []
@@ -295,6 +303,8 @@ class _Segments:
                     yield out
                     return term.join([*parts[position:], buffer]), more
                 number += 1
+                if damaged and _UNDECODED in segment:
+                    append(_Fault(number, "", _UNDECODED_MESSAGE, False, ENCODING))
                 append((number, elements))
                 if seg_id == "IEA":
                     self.number = number
@@ -314,6 +324,8 @@ class _Segments:
                     number += 1
                     append(_Fault(number, "", "the file ends without a segment terminator "
                                               "after its last segment", False))
+                    if _UNDECODED in tail:
+                        append(_Fault(number, "", _UNDECODED_MESSAGE, False, ENCODING))
                     append((number, tail.split(element)))
                 self.number = number
                 yield out
@@ -365,11 +377,12 @@ class _Segments:
 
 
 def _text_chunks(
-    lines: Iterable[str] | Iterable[bytes] | IO[str] | IO[bytes], faults: list[_Fault],
+    lines: Iterable[str] | Iterable[bytes] | IO[str] | IO[bytes],
 ) -> Iterator[str]:
     """The input as text chunks: a file object is read in :data:`CHUNK_SIZE` pieces; bytes are
     decoded as the file declares (a UTF-8 or UTF-16 byte-order mark), else as UTF-8. Bytes that
-    do not decode end the reading, with a fault in ``faults``."""
+    do not decode become U+FFFD, and the segment reader makes each segment holding one a fault:
+    the claim it falls in is an error, the claims after it are read."""
     read = getattr(lines, "read", None)
     if read is not None:
         chunks: Iterable[Any] = _read_chunks(read)
@@ -377,29 +390,18 @@ def _text_chunks(
         chunks = lines
     decoder = None
     decoder_name = "utf-8"
-    offset = 0
     for chunk in chunks:
         if isinstance(chunk, str):
             yield chunk
             continue
         if decoder is None:
             decoder_name = _declared_encoding(chunk)
-            decoder = codecs.getincrementaldecoder(decoder_name)()
-        try:
-            text = decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            # What decodes before the bad byte is read (its claims are decided), then the fault.
-            yield codecs.decode(chunk[:exc.start], decoder_name, "ignore")
-            faults.append(_Fault(0, "", _encoding_message(offset + exc.start, decoder), True,
-                                 ENCODING))
-            return
-        offset += len(chunk)
-        yield text
+            decoder = codecs.getincrementaldecoder(decoder_name)("replace")
+        yield decoder.decode(chunk)
     if decoder is not None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            faults.append(_Fault(0, "", _encoding_message(offset, decoder), True, ENCODING))
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
 
 
 def _read_chunks(read: Any) -> Iterator[Any]:
@@ -422,10 +424,9 @@ def _declared_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def _encoding_message(offset: int, decoder: codecs.IncrementalDecoder, *,
-                      whole: bool = False) -> str:
+def _encoding_message(offset: int, decoder: codecs.IncrementalDecoder) -> str:
     name = getattr(decoder, "encoding", None) or type(decoder).__module__.rsplit(".", 1)[-1]
-    rest = "the file is not read" if whole else "the file is not read from there on"
+    rest = "the file is not read"
     return (f"byte {offset} of the file is not {name.replace('_', '-')}: an X12 file is read as "
             "UTF-8 (plain ASCII is UTF-8), or as UTF-16 when it starts with a byte-order mark; "
             f"this file declares neither (convert it, e.g. iconv -f LATIN1 -t UTF-8); {rest}")
@@ -453,7 +454,7 @@ def check_encoding(handle: IO[bytes]) -> str | None:
             chunk = handle.read(CHUNK_SIZE)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        return _encoding_message(offset - start + exc.start, decoder, whole=True)
+        return _encoding_message(offset - start + exc.start, decoder)
     finally:
         handle.seek(start)
     return None
@@ -557,9 +558,8 @@ def read_x12(
         >>> records[0].number, records[0].data.issues[0].field
         (0, 'ISA (segment 1)')
     """
-    faults: list[_Fault] = []
-    segments = _Segments(_text_chunks(lines, faults))
-    reader = _Reader(source, filing_indicators, segments, faults)
+    segments = _Segments(_text_chunks(lines))
+    reader = _Reader(source, filing_indicators, segments)
     if findings:
         reader.findings = {number: list(issues) for number, issues in findings.items()}
     yield from reader.read()
@@ -618,9 +618,8 @@ class _Reader:
     """The loop over segments: envelope bookkeeping, context, one claim at a time."""
 
     def __init__(self, source: str, filing_indicators: Mapping[str, Payer | str],
-                 segments: _Segments, faults: list[_Fault]) -> None:
+                 segments: _Segments) -> None:
         self.source = source
-        self.decoding = faults  # filled when the input stops decoding
         self.findings: dict[int, list[FieldIssue]] = {}  # a validator's, by segment number
         self.at_end = False
         self.current = 0  # the number of the last segment outside the service-line hot path
@@ -658,6 +657,8 @@ class _Reader:
                                                         item.kind))
                 else:
                     yield self.file_error(place, item.message, item.kind)
+                    if item.kind == ENCODING:  # a header loop the claims below it depend on
+                        self._damage(f"segment {item.segment} holds bytes that do not decode")
                 continue
             number, elements = item  # type: ignore[misc]  # a segment: not a _Fault
             seg_id = elements[0]
@@ -834,8 +835,6 @@ class _Reader:
     def _end_of_file(self) -> Iterator[Record]:
         end = self.segments.number
         self.at_end = True
-        for fault in self.decoding:  # the input stopped decoding: the rest is not read
-            yield self.file_error(fault.place, fault.message)
         if self.st is not None:
             yield from self.cut(f"the file ends (segment {end}) inside its transaction (ST at "
                                 f"segment {self.st[1]}, no SE): the claim may be cut off")
@@ -853,7 +852,7 @@ class _Reader:
                                   f"the file ends inside the interchange that starts at segment "
                                   f"{self.isa[1]}: no IEA trailer")
             self.isa = None
-        if self.segments.interchanges == 0 and end == 0 and not self.decoding:
+        if self.segments.interchanges == 0 and end == 0:
             yield self.file_error("ISA", "the file is empty: no X12 interchange")
         for number in sorted(self.findings):  # a validator's findings outside every claim
             for issue in self.findings[number]:
@@ -1077,7 +1076,10 @@ class _Reader:
             elif len(facility) > 2 and facility[2]:
                 data["frequency_code"] = facility[2]
 
-        statement = _date(claim.statement[1]) if claim.statement is not None else None
+        # The statement period stands for a line's date only when it is one day: a line of a
+        # longer period without its own DTP*472 could be on any of its days, and same-day edits
+        # judged on the first day would bundle or allow the wrong lines.
+        statement = _one_day(claim.statement[1]) if claim.statement is not None else None
 
         lines: list[dict[str, Any]] = []
         read: list[_Line] = []
@@ -1179,12 +1181,13 @@ class _Reader:
         if line.dtp is not None:
             dtp = line.dtp[1]
             values["date_of_service"] = _date(dtp[3] if len(dtp) > 3 else "")
-        elif statement is not None:
+        elif statement:
             values["date_of_service"] = statement
         else:
+            why = "no statement period (2300 DTP*434) to fall back on" if statement is None \
+                else "the statement period (2300 DTP*434) covers several days: which is the line's?"
             issues.append(FieldIssue(f"{line.place} DTP*472 (segment {n})",
-                                     "no service date (DTP*472) and no statement period (2300 "
-                                     "DTP*434) to fall back on", "missing"))
+                                     f"no service date (DTP*472) and {why}", "missing"))
             return None
         return values
 
@@ -1247,6 +1250,15 @@ def _number(text: str) -> Decimal | None:
     if len(text) > _MAX_NUMBER or not _NUMBER.fullmatch(text):
         return None
     return Decimal(text)
+
+
+def _one_day(value: str) -> str:
+    """The day of a statement period (DTP*434) as ISO when it is one day (D8, or RD8 with the
+    same first and last day); "" when it spans several days; else as :func:`_date` gives it."""
+    first, dash, last = value.partition("-")
+    if dash and _DAY.fullmatch(first) and _DAY.fullmatch(last) and first != last:
+        return ""
+    return _date(value)
 
 
 def _date(value: str) -> str:

@@ -85,8 +85,7 @@ def validate_x12(
 def _normalised(source: Any, out: IO[str]) -> None:
     """Write the segments of ``source`` to ``out``, one per line, in the same order and number,
     with GS08/ST03 rewritten to the version pyx12 has a map for."""
-    faults: list[_Fault] = []
-    segments = _Segments(_text_chunks(source, faults))
+    segments = _Segments(_text_chunks(source))
     written = 0
     terminator = "~"
     for item in (item for batch in segments for item in batch):
