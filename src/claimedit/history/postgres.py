@@ -106,6 +106,16 @@ _JOIN = ("FROM claim_history AS c JOIN claim_history_lines AS l "
          "ON l.provider_id = c.provider_id AND l.claim_id = c.claim_id")
 
 
+def _schema_present(db: psycopg.Connection[Any]) -> bool:
+    """The tables exist: the schema version is written in the same transaction that creates
+    them, so its row in the meta table means they are all there."""
+    row = db.execute("SELECT to_regclass('claimedit_meta') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return False
+    return db.execute(
+        "SELECT 1 FROM claimedit_meta WHERE key = 'schema_version'").fetchone() is not None
+
+
 def _line(row: tuple[Any, ...]) -> StoredLine:
     position, line_id, code, modifiers, units, day, decision, reasons = row
     return StoredLine(position, line_id, code, split_ids(modifiers), units, day,
@@ -238,15 +248,22 @@ class PostgresHistory:
         # A connection must not cross a fork: a child process opens its own.
         if db is not None and self._local.pid == os.getpid() and not db.closed:
             return db
+        db = None
         try:
             db = psycopg.connect(
                 self._url, connect_timeout=self._connect_timeout, autocommit=True
             )
             with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)  # our own text
+                # DDL only when the tables are missing, and then under the schema lock with the
+                # check repeated: even a no-op CREATE INDEX IF NOT EXISTS takes a share lock on
+                # its table, which deadlocks with another thread's or engine's claim transaction
+                # already writing to the tables (seen with threads opening one fresh store).
+                if not _schema_present(db):
+                    db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    if not _schema_present(db):
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                db.execute(statement)  # our own text
                 found = db.execute(
                     "SELECT value FROM claimedit_meta WHERE key = 'schema_version'"
                 ).fetchone()
@@ -258,7 +275,13 @@ class PostgresHistory:
                         f"a claim history of schema version {found[0]}, written by a newer "
                         f"claimedit (this one reads version {SCHEMA_VERSION})"
                     )
+        except HistoryError:
+            if db is not None:
+                db.close()
+            raise
         except psycopg.Error as exc:
+            if db is not None:
+                db.close()
             # The message names the server, never the password (libpq leaves it out).
             raise HistoryError(f"cannot open the PostgreSQL claim history: {exc}") from exc
         with self._guard:
