@@ -53,39 +53,34 @@ _MODIFIER = re.compile(r"^(?i:[0-9A-Z]{2})$")
 _STATE = re.compile(r"^[A-Z]{2}$")
 
 
-class Payer(StrEnum):
+class _FoldedEnum(StrEnum):
+    """A str enum read case-insensitively, surrounding spaces ignored ("Medicare ")."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> _FoldedEnum | None:
+        if isinstance(value, str):
+            folded = value.strip().lower()
+            for member in cls:
+                if member.value == folded:
+                    return member
+        return None
+
+
+class Payer(_FoldedEnum):
     """The payer type a line is judged under; parsed case-insensitively."""
 
     MEDICARE = "medicare"
     MEDICAID = "medicaid"
     COMMERCIAL = "commercial"
 
-    @classmethod
-    def _missing_(cls, value: object) -> Payer | None:
-        if isinstance(value, str):
-            folded = value.strip().lower()
-            for member in cls:
-                if member.value == folded:
-                    return member
-        return None
 
-
-class ClaimType(StrEnum):
+class ClaimType(_FoldedEnum):
     """The kind of claim: ``professional`` (837P / CMS-1500, a practitioner's bill) or
     ``institutional`` (837I / UB-04, a hospital outpatient department's bill). NCCI keeps
     separate tables for the two; edits may be scoped to one. Parsed case-insensitively."""
 
     PROFESSIONAL = "professional"
     INSTITUTIONAL = "institutional"
-
-    @classmethod
-    def _missing_(cls, value: object) -> ClaimType | None:
-        if isinstance(value, str):
-            folded = value.strip().lower()
-            for member in cls:
-                if member.value == folded:
-                    return member
-        return None
 
 
 def normalise_code(value: Any) -> Any:

@@ -109,6 +109,11 @@ check serves every era; the engine calls it for every line of its scope."""
 TableCompile = Callable[["SourcedEdit"], TableCheck]
 
 
+def no_codes(item: SourcedEdit, table: CodeTable) -> Iterator[tuple[str, Check]]:
+    """The compile step of a table-backed kind: no per-code checks (see ``Kind.table``)."""
+    return iter(())
+
+
 class Kind(NamedTuple):
     """An edit kind, as its module declares it (see :data:`claimedit.edits.KINDS`)."""
 

@@ -19,13 +19,12 @@ PASS: G6001 x 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from claimedit.edits._check import Check, CodeTable, Fact, Kind, TableCheck
+from claimedit.edits._check import Fact, Kind, TableCheck, no_codes
 from claimedit.edits._schema import EditBase
 from claimedit.edits._table_file import check_table_path, resolve_table, template_fields
 from claimedit.ncci.table import MueTable
@@ -134,12 +133,8 @@ class MueTableFileCheck:
         return reason
 
 
-def _no_codes(item: SourcedEdit, table: CodeTable) -> Iterator[tuple[str, Check]]:
-    return iter(())
-
-
 def compile_table(item: SourcedEdit) -> TableCheck:
     return MueTableFileCheck(item)
 
 
-KIND = Kind("mue_table_file", MueTableFileEdit, _no_codes, READS, (), table=compile_table)
+KIND = Kind("mue_table_file", MueTableFileEdit, no_codes, READS, (), table=compile_table)

@@ -17,13 +17,12 @@ line of the edit's scope (see :data:`claimedit.edits.TableCheck`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from claimedit.edits._check import Check, CodeTable, Fact, Kind, TableCheck
+from claimedit.edits._check import Fact, Kind, TableCheck, no_codes
 from claimedit.edits._schema import EditBase, modifier_values
 from claimedit.edits._table_file import check_table_path, resolve_table, template_fields
 from claimedit.ncci.table import PtpTable
@@ -152,12 +151,8 @@ class PtpTableFileCheck:
         return reason
 
 
-def _no_codes(item: SourcedEdit, table: CodeTable) -> Iterator[tuple[str, Check]]:
-    return iter(())
-
-
 def compile_table(item: SourcedEdit) -> TableCheck:
     return PtpTableFileCheck(item)
 
 
-KIND = Kind("ptp_table_file", PtpTableFileEdit, _no_codes, READS, (), table=compile_table)
+KIND = Kind("ptp_table_file", PtpTableFileEdit, no_codes, READS, (), table=compile_table)
