@@ -61,7 +61,7 @@ import codecs
 import re
 import shutil
 import tempfile
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import IO, Any, NamedTuple
@@ -759,53 +759,45 @@ class _Reader:
                 yield self.file_error(f"SE (segment {number})", "an SE without an ST")
                 return
             control, start, _ = self.st
-            count = value(1)
             segments = number - start + 1 - self.st_skipped
-            if count != str(segments):
-                yield self.file_error(
-                    f"SE01 (segment {number})",
-                    f"SE count {_shown(count)} but the transaction (ST at segment {start}) has "
-                    f"{segments} segments")
-            if value(2) != control:
-                yield self.file_error(
-                    f"SE02 (segment {number})",
-                    f"SE control number {_shown(value(2))} is not the ST's {_shown(control)} "
-                    f"(segment {start})")
+            yield from self._trailer(number, "SE", (control, start, segments), value,
+                                     "ST", "transaction", "segments")
             self.st = None
         elif seg_id == "GE":
             yield from self._close_st(number)
             if self.gs is None:
                 yield self.file_error(f"GE (segment {number})", "a GE without a GS")
                 return
-            control, start, count = self.gs
-            if value(1) != str(count):
-                yield self.file_error(
-                    f"GE01 (segment {number})",
-                    f"GE count {_shown(value(1))} but the group (GS at segment {start}) has "
-                    f"{count} transactions")
-            if value(2) != control:
-                yield self.file_error(
-                    f"GE02 (segment {number})",
-                    f"GE control number {_shown(value(2))} is not the GS's {_shown(control)} "
-                    f"(segment {start})")
+            yield from self._trailer(number, "GE", self.gs, value, "GS", "group",
+                                     "transactions")
             self.gs = None
         else:  # IEA
             yield from self._close_gs(number)
             if self.isa is None:
                 yield self.file_error(f"IEA (segment {number})", "an IEA without an ISA")
                 return
-            control, start, count = self.isa
-            if value(1) != str(count):
-                yield self.file_error(
-                    f"IEA01 (segment {number})",
-                    f"IEA count {_shown(value(1))} but the interchange (ISA at segment {start}) "
-                    f"has {count} functional groups")
-            if value(2) != control:
-                yield self.file_error(
-                    f"IEA02 (segment {number})",
-                    f"IEA control number {_shown(value(2))} is not the ISA's {_shown(control)} "
-                    f"(segment {start})")
+            yield from self._trailer(number, "IEA", self.isa, value, "ISA", "interchange",
+                                     "functional groups")
             self.isa = None
+
+    def _trailer(
+        self, number: int, seg_id: str, opened: Sequence[Any], value: Callable[[int], str],
+        opener: str, whole: str, units: str,
+    ) -> Iterator[Record]:
+        """An SE, GE or IEA against what it closes: element 1 counts the ``units`` of the
+        ``whole`` opened at ``opened`` (control number, segment number, count), element 2
+        repeats the opener's control number."""
+        control, start, count = opened
+        if value(1) != str(count):
+            yield self.file_error(
+                f"{seg_id}01 (segment {number})",
+                f"{seg_id} count {_shown(value(1))} but the {whole} ({opener} at segment "
+                f"{start}) has {count} {units}")
+        if value(2) != control:
+            yield self.file_error(
+                f"{seg_id}02 (segment {number})",
+                f"{seg_id} control number {_shown(value(2))} is not the {opener}'s "
+                f"{_shown(control)} (segment {start})")
 
     def _close_st(self, number: int) -> Iterator[Record]:
         if self.st is not None:
