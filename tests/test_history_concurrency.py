@@ -187,7 +187,7 @@ def test_a_thread_that_ends_takes_its_connection_with_it(engine: claimedit.Engin
             thread.join()
             del thread
         gc.collect()
-        assert len(store._connections) <= 2  # type: ignore[attr-defined]  # the opener's
+        assert len(store._pool.connections) <= 2  # type: ignore[attr-defined]  # the opener's
         assert len(store.claims_of("P1")) == 12
     finally:
         store.close()

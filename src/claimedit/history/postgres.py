@@ -19,14 +19,12 @@ Example (with a server):
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
-import weakref
 from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
 from typing import Any
 
 from claimedit.adapters import MissingExtraError
+from claimedit.history._connections import PerThreadConnections
 from claimedit.history.store import (
     HistoryError,
     HistorySession,
@@ -235,18 +233,12 @@ class PostgresHistory:
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         self._url = url
         self._connect_timeout = connect_timeout
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection[Any]] = []
-        self._guard = threading.Lock()
-        self._closed = False
+        self._pool: PerThreadConnections[psycopg.Connection[Any]] = PerThreadConnections()
         self._connect()  # fail now, not at the first claim, when the server cannot be reached
 
     def _connect(self) -> psycopg.Connection[Any]:
-        if self._closed:
-            raise HistoryError("the history store is closed")
-        db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
-        # A connection must not cross a fork: a child process opens its own.
-        if db is not None and self._local.pid == os.getpid() and not db.closed:
+        db: psycopg.Connection[Any] | None = self._pool.current()
+        if db is not None and not db.closed:
             return db
         db = None
         try:
@@ -284,14 +276,7 @@ class PostgresHistory:
                 db.close()
             # The message names the server, never the password (libpq leaves it out).
             raise HistoryError(f"cannot open the PostgreSQL claim history: {exc}") from exc
-        with self._guard:
-            self._connections.append(db)
-        # A thread's connection is closed when the thread is gone (a service that makes a
-        # thread per request would otherwise keep one open per request until close()).
-        weakref.finalize(threading.current_thread(), self._release, db)
-        self._local.db = db
-        self._local.pid = os.getpid()
-        return db
+        return self._pool.register(db)
 
     def transact(self, work: Callable[[HistorySession], T]) -> T:
         db = self._connect()
@@ -328,19 +313,9 @@ class PostgresHistory:
             return int(found[0]) if found else 0
         return self.transact(work)
 
-    def _release(self, db: psycopg.Connection[Any]) -> None:
-        with self._guard:
-            if db not in self._connections:
-                return  # closed by close() already
-            self._connections.remove(db)
-        db.close()
-
     def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for db in connections:
-            db.close()
+        """Close every thread's connection; the store cannot be used after."""
+        self._pool.close_all()
 
     def __enter__(self) -> PostgresHistory:
         return self

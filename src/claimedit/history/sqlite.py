@@ -24,13 +24,12 @@ import functools
 import json
 import os
 import sqlite3
-import threading
-import weakref
 from collections.abc import Callable, Collection, Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
+from claimedit.history._connections import PerThreadConnections
 from claimedit.history.store import (
     HistoryError,
     HistorySession,
@@ -274,18 +273,12 @@ class SqliteHistory:
             raise HistoryError(f"{self._name}: no claim history there")
         self._timeout = timeout
         self._synchronous = "FULL" if durable else "NORMAL"
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
-        self._closed = False
+        self._pool: PerThreadConnections[sqlite3.Connection] = PerThreadConnections()
         self._connect()  # fail now, not at the first claim, when the file cannot be a store
 
     def _connect(self) -> sqlite3.Connection:
-        if self._closed:
-            raise HistoryError("the history store is closed")
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        # A connection must not cross a fork: a child process opens its own.
-        if db is not None and self._local.pid == os.getpid():
+        db: sqlite3.Connection | None = self._pool.current()
+        if db is not None:
             return db
         try:
             # isolation_level=None: no implicit transactions; each one is an explicit
@@ -319,14 +312,7 @@ class SqliteHistory:
                 raise
         except sqlite3.Error as exc:
             raise HistoryError(f"{self._name}: cannot open the claim history: {exc}") from exc
-        with self._guard:
-            self._connections.append(db)
-        # A thread's connection is closed when the thread is gone (a service that makes a
-        # thread per request would otherwise keep one open per request until close()).
-        weakref.finalize(threading.current_thread(), self._release, db)
-        self._local.db = db
-        self._local.pid = os.getpid()
-        return db
+        return self._pool.register(db)
 
     def transact(self, work: Callable[[HistorySession], T]) -> T:
         db = self._connect()
@@ -373,19 +359,9 @@ class SqliteHistory:
             return count
         return self.transact(work)
 
-    def _release(self, db: sqlite3.Connection) -> None:
-        with self._guard:
-            if db not in self._connections:
-                return  # closed by close() already
-            self._connections.remove(db)
-        db.close()
-
     def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for db in connections:
-            db.close()
+        """Close every thread's connection; the store cannot be used after."""
+        self._pool.close_all()
 
     def __enter__(self) -> SqliteHistory:
         return self
