@@ -23,6 +23,7 @@ from claimedit.history import (
     SqliteHistory,
     StoredClaim,
     StoredLine,
+    stored_form,
 )
 
 D1, D2, D3 = dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 5)
@@ -189,15 +190,32 @@ def test_sqlite_rows_round_trip_any_text(line_id: str, reason: str, units: int) 
     assert _claims([as_read]) == [claim._replace(sequence=41)]
 
 
-def test_sqlite_line_encoding_cache_is_bounded_and_encodes_as_json() -> None:
-    """The JSON of codes, modifiers, line and rule ids comes from a bounded cache: a hit gives
-    what an encoding gives, and the cache never holds more than its limit."""
-    from claimedit.history import sqlite
+def test_record_stores_what_add_of_the_stored_form_stores(store: HistoryStore) -> None:
+    """``record(claim, result)`` is ``add(stored_form(claim, result))``, whatever way a store
+    writes it (SQLite writes its rows straight from the claim and result): same lines, same
+    line ids (given or not), decisions, rule ids, days and claim fields."""
+    from claimedit.claims import parse_claim
 
-    for number in range(sqlite._ENCODED_LIMIT + 50):
-        text = f'L"\\{number}\u00e9'
-        for _ in range(2):  # a miss, then a hit
-            assert json.loads(sqlite._json(text)) == text
-            assert json.loads(sqlite._json_list((text, "TC"))) == [text, "TC"]
-        assert len(sqlite._ENCODED) <= sqlite._ENCODED_LIMIT
-    assert sqlite._json_list(()) == "[]"
+    engine = claimedit.load_engine()
+    claim = parse_claim({
+        "claim_id": "A", "payer": "medicaid", "state": "NY", "claim_type": "institutional",
+        "patient_id": "P1", "provider_id": "1234567893", "frequency_code": "1",
+        "lines": [
+            {"line_id": "10", "code": "77385", "date_of_service": "2025-03-03"},
+            {"code": "G6001", "modifiers": ["TC", "59"], "date_of_service": "2025-03-03",
+             "units": 2},
+            {"line_id": 'q"\\\u00e9', "code": "77387", "modifiers": ["TC"],
+             "date_of_service": "2025-03-04"},
+        ]})
+    result = engine.evaluate(claim)
+    assert {line.decision for line in result.lines} >= {Decision.ALLOW, Decision.BUNDLE}
+    twin = claim.model_copy(update={"claim_id": "B"})
+    store.transact(lambda session: session.record(claim, result))
+    store.transact(lambda session: session.add(stored_form(twin, result)))
+    recorded, added = store.claims_of("P1")
+    assert recorded.claim_id == "A" and added.claim_id == "B"
+    assert recorded._replace(claim_id="B", sequence=0) == added._replace(sequence=0)
+    assert [line.line_id for line in recorded.lines] == ["10", "2", 'q"\\\u00e9']
+    assert any(line.reason_ids for line in recorded.lines)
+
+

@@ -37,6 +37,7 @@ from claimedit.history.store import (
     LineChange,
     StoredClaim,
     StoredLine,
+    stored_form,
 )
 from claimedit.limits import printable
 
@@ -54,6 +55,7 @@ __all__ = [
     "StoredClaim",
     "StoredLine",
     "open_history",
+    "stored_form",
 ]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")

@@ -31,7 +31,6 @@ from claimedit.history.store import (
     HistoryStore,
     LineChange,
     StoredClaim,
-    StoredLine,
 )
 from claimedit.results import (
     Adjustment,
@@ -41,10 +40,6 @@ from claimedit.results import (
     Reason,
     new_claim_result,
 )
-
-# tuple.__new__ with every field in order: NamedTuple's generated __new__ costs a Python frame.
-_new_claim_result = new_claim_result
-_new_stored_line = partial(tuple.__new__, StoredLine)
 
 if TYPE_CHECKING:
     from claimedit.engine import Engine
@@ -115,7 +110,7 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     if void:
         status = HistoryStatus.VOIDED if prior is not None else HistoryStatus.NOT_ON_FILE
     else:
-        session.add(_stored(claim, patient, provider, result))
+        session.record(claim, result)
         status = HistoryStatus.REPLACED if prior is not None else HistoryStatus.RECORDED
     return _with_history(result, tuple(adjustments), status)
 
@@ -131,7 +126,7 @@ def _with_history(
 ) -> ClaimResult:
     # The engine's result with the history fields set (tuple.__new__: NamedTuple._replace
     # costs a Python call per field; this runs once per claim).
-    return _new_claim_result((*result[:-2], adjustments, status))  # the last two fields
+    return new_claim_result((*result[:-2], adjustments, status))  # the last two fields
 
 
 def _others(claims: list[StoredClaim], claim_id: str) -> list[StoredClaim]:
@@ -228,18 +223,3 @@ def _as_claim(stored: StoredClaim) -> Claim:
     when the claim was first judged. No copy: judging earlier claims again is the hot part of a
     claim that meets history."""
     return cast(Claim, stored)
-
-
-def _stored(claim: Claim, patient: str, provider: str, result: ClaimResult) -> StoredClaim:
-    lines = tuple([
-        _new_stored_line((position, decided.line_id or str(position), line.code, line.modifiers,
-                          line.units, line.date_of_service, decided.decision,
-                          tuple([reason.rule_id for reason in decided.reasons])
-                          if decided.reasons else ()))  # _rule_ids, inline: once per line
-        for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
-                                                    start=1)
-    ])
-    return StoredClaim(
-        patient, provider, claim.claim_id, claim.frequency_code, claim.payer.value, claim.state,
-        claim.claim_type.value, lines,
-    )

@@ -21,8 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Collection, Iterable
+from typing import TYPE_CHECKING
 
-from claimedit.history.store import LineChange, StoredClaim, T
+from claimedit.history.store import LineChange, StoredClaim, T, stored_form
+
+if TYPE_CHECKING:
+    from claimedit.claims import Claim
+    from claimedit.results import ClaimResult
 
 __all__ = ["MemoryHistory"]
 
@@ -85,6 +90,9 @@ class _Session:
         self._claims.arrivals += 1
         self._put((claim.provider_id, claim.claim_id),
                   claim._replace(sequence=self._claims.arrivals))
+
+    def record(self, claim: Claim, result: ClaimResult) -> None:
+        self.add(stored_form(claim, result))
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         self._put((provider_id, claim_id), None)

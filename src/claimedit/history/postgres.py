@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimedit.adapters import MissingExtraError
 from claimedit.history._connections import PerThreadConnections
@@ -35,8 +35,13 @@ from claimedit.history.store import (
     join_ids,
     split_ids,
     stored_claim,
+    stored_form,
 )
 from claimedit.results import Decision
+
+if TYPE_CHECKING:
+    from claimedit.claims import Claim
+    from claimedit.results import ClaimResult
 
 try:
     import psycopg
@@ -205,6 +210,9 @@ class _Session:
              [line.decision.value for line in lines],
              [join_ids(line.reason_ids) for line in lines]),
         )
+
+    def record(self, claim: Claim, result: ClaimResult) -> None:
+        self.add(stored_form(claim, result))
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         # The lines go with the claim (ON DELETE CASCADE).

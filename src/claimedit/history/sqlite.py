@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimedit.history._connections import PerThreadConnections
 from claimedit.history.store import (
@@ -42,9 +42,14 @@ from claimedit.history.store import (
 from claimedit.limits import printable
 from claimedit.results import Decision
 
+if TYPE_CHECKING:
+    from claimedit.claims import Claim
+    from claimedit.results import ClaimResult
+
 __all__ = ["SqliteHistory"]
 
 SCHEMA_VERSION = 1
+_PAGE_SIZE = 16384
 
 # One row per claim and date of service, its lines of that day packed as JSON. A claim's look-up
 # reads one range of the (patient, provider, date) index, and recording a claim writes about
@@ -55,6 +60,11 @@ SCHEMA_VERSION = 1
 # index finds a claim by claim id and provider, for replacements and voids; it leads with the
 # claim id, so that the planner, which has no statistics on a new file, cannot mistake it for a
 # way to the look-up. Dates are proleptic Gregorian ordinals (integers).
+# The day index holds the look-up key only, not the claim id, and is not unique: an entry a
+# third smaller means fewer index pages, and fewer written per committed batch (the store
+# itself keeps one row per claim and date: a claim's rows are removed before it is recorded
+# again). Files made before 2026-12 have a unique index of the same name that adds the claim
+# id; the queries are the same for both.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claimedit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claim_history (
@@ -69,8 +79,8 @@ CREATE TABLE IF NOT EXISTS claim_history (
     lines           TEXT NOT NULL,
     recorded_at     TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS claim_history_day
-    ON claim_history (patient_id, provider_id, date_of_service, claim_id);
+CREATE INDEX IF NOT EXISTS claim_history_day
+    ON claim_history (patient_id, provider_id, date_of_service);
 CREATE INDEX IF NOT EXISTS claim_history_claim ON claim_history (claim_id, provider_id);
 """
 # ``lines``: a JSON array of [position, line_id, code, [modifiers], units, decision, [rule ids]].
@@ -105,9 +115,10 @@ def look_up_query(days: int) -> str:
             "WHERE claim_id = ? AND provider_id = ? "
             "ORDER BY 11, 3, 8")
 
+_INSERT = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 # Decision(text) is a Python-level enum look-up, costly once per stored line.
 _DECISIONS = {decision.value: decision for decision in Decision}
-_string = encode_basestring_ascii  # one JSON string literal, by the json module's C encoder
 
 
 def _claims(rows: list[tuple[Any, ...]]) -> list[StoredClaim]:
@@ -134,55 +145,63 @@ def _position(line: StoredLine) -> int:
 
 
 def _rows(claim: StoredClaim, recorded_at: str) -> list[tuple[Any, ...]]:
-    """A claim's rows: one per date of service."""
-    days: dict[dt.date, list[str]] = {}
-    known = _ENCODED.get
+    """A stored claim's rows: one per date of service."""
+    days: dict[dt.date, list[tuple[Any, ...]]] = {}
     for line in claim.lines:
-        # The JSON of one line, built directly (json.dumps costs several times more for a list
-        # this small) from the JSON of its parts, which repeat from claim to claim (codes,
-        # modifiers, line ids, rule ids) and so come from a cache (about a quarter of a claim's
-        # encoding time); no encoding is empty, so ``or`` falls back only on a miss.
         days.setdefault(line.date_of_service, []).append(
-            f"[{line.position:d},{known(line.line_id) or _json(line.line_id)},"
-            f"{known(line.code) or _json(line.code)},"
-            f"{known(line.modifiers) or _json_list(line.modifiers)},{line.units:d},"
-            f"{_DECISION_JSON[line.decision]},"
-            f"{known(line.reason_ids) or _json_list(line.reason_ids)}]")
-    return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
-             claim.frequency_code, claim.payer, claim.state, claim.claim_type,
-             f"[{','.join(lines)}]", recorded_at)
-            for day, lines in days.items()]
+            (line.position, line.line_id, line.code, line.modifiers, line.units, line.decision,
+             line.reason_ids))
+    return _day_rows(claim.patient_id, claim.provider_id, claim.claim_id, claim.frequency_code,
+                     claim.payer, claim.state, claim.claim_type, days, recorded_at)
 
 
-_DECISION_JSON = {decision: f'"{decision.value}"' for decision in Decision}
-# Texts and lists of texts already encoded as JSON, bounded: emptied when full (codes, modifiers
-# and rule ids are a small set; line ids mostly "1", "2", ...). Shared by threads: a lost or
-# repeated entry costs one encoding, never a wrong one.
-_ENCODED: dict[str | tuple[str, ...], str] = {}
-_ENCODED_LIMIT = 4096
+def _claim_rows(claim: Claim, result: ClaimResult, recorded_at: str) -> list[tuple[Any, ...]]:
+    """A judged claim's rows, the same as ``_rows(stored_form(claim, result))`` without the
+    stored form in between (this runs once per claim recorded)."""
+    days: dict[dt.date, list[tuple[Any, ...]]] = {}
+    for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
+                                               start=1):
+        reasons = decided.reasons
+        entry = (position, decided.line_id or str(position), decided.code, decided.modifiers,
+                 line.units, decided.decision,
+                 tuple([reason.rule_id for reason in reasons]) if reasons else ())
+        found = days.get(decided.date_of_service)
+        if found is None:
+            days[decided.date_of_service] = [entry]
+        else:
+            found.append(entry)
+    assert claim.patient_id is not None and claim.provider_id is not None
+    return _day_rows(claim.patient_id, claim.provider_id, claim.claim_id, claim.frequency_code,
+                     claim.payer.value, claim.state, claim.claim_type.value, days, recorded_at)
 
 
-def _json(text: str) -> str:
-    """``text`` as a JSON string literal (the json module's C string encoder), cached."""
-    found = _ENCODED.get(text)
-    if found is None:
-        found = _remember(text, _string(text))
-    return found
+def _day_rows(
+    patient_id: str, provider_id: str, claim_id: str, frequency_code: str, payer: str,
+    state: str | None, claim_type: str, days: dict[dt.date, list[tuple[Any, ...]]],
+    recorded_at: str,
+) -> list[tuple[Any, ...]]:
+    return [(patient_id, provider_id, day.toordinal(), claim_id, frequency_code, payer, state,
+             claim_type, _encode_lines(entries), recorded_at)
+            for day, entries in days.items()]
 
 
-def _json_list(texts: tuple[str, ...]) -> str:
-    """``texts`` as a JSON array of strings, cached."""
-    found = _ENCODED.get(texts)
-    if found is None:
-        found = _remember(texts, f"[{','.join([_string(text) for text in texts])}]")
-    return found
+def _line_encoder() -> Callable[[list[tuple[Any, ...]]], str]:
+    """The JSON of a day's lines, ``[[position, line_id, code, [modifiers], units, decision,
+    [rule ids]], ...]``, compact. The json module's C encoder, made once: ``json.dumps`` makes
+    one per call, which costs as much as encoding a claim's lines (a tuple is an array, a
+    Decision its text)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python built without the json module's C accelerator
+        return json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+    encoder = make(None, None, encode_basestring_ascii, None, ":", ",", False, False, True)
+
+    def encode(entries: list[tuple[Any, ...]]) -> str:
+        return "".join(encoder(entries, 0))
+
+    return encode
 
 
-def _remember(key: str | tuple[str, ...], encoded: str) -> str:
-    if len(_ENCODED) >= _ENCODED_LIMIT:
-        _ENCODED.clear()
-    _ENCODED[key] = encoded
-    return encoded
+_encode_lines = _line_encoder()
 
 
 class _Session:
@@ -220,12 +239,16 @@ class _Session:
         ).fetchall())
 
     def add(self, claim: StoredClaim) -> None:
-        rows = _rows(claim, self._now)
-        insert = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        self._insert(_rows(claim, self._now))
+
+    def record(self, claim: Claim, result: ClaimResult) -> None:
+        self._insert(_claim_rows(claim, result, self._now))
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) == 1:
-            self._db.execute(insert, rows[0])  # the common case, without executemany's cost
+            self._db.execute(_INSERT, rows[0])  # the common case, without executemany's cost
         else:
-            self._db.executemany(insert, rows)
+            self._db.executemany(_INSERT, rows)
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         self._db.execute(
@@ -287,6 +310,10 @@ class SqliteHistory:
             db = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
+            # 16 KB pages (for a new file; an existing file keeps its own): the index inserts
+            # land on random pages, and a commit writes each page it dirtied; larger pages
+            # mean fewer of them and a shallower tree (measured: docs/performance.md).
+            db.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self._synchronous}")
             db.execute("PRAGMA cache_size=-65536")

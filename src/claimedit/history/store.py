@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from claimedit.results import Decision
+
+if TYPE_CHECKING:
+    from claimedit.claims import Claim
+    from claimedit.results import ClaimResult
 
 __all__ = [
     "VOID",
@@ -33,6 +38,7 @@ __all__ = [
     "LineChange",
     "StoredClaim",
     "StoredLine",
+    "stored_form",
 ]
 
 T = TypeVar("T")
@@ -104,6 +110,40 @@ def stored_claim(
     )
 
 
+# tuple.__new__ with every field in order: NamedTuple's generated __new__ costs a Python frame,
+# once per line of every claim recorded.
+_new_stored_line = partial(tuple.__new__, StoredLine)
+
+
+def stored_form(claim: Claim, result: ClaimResult) -> StoredClaim:
+    """What a store keeps of a judged claim: its ids and, per line, what was billed and
+    decided. The claim has a patient and a provider id (claims without them are not recorded).
+
+    Example:
+        >>> import claimedit
+        >>> from claimedit.claims import parse_claim
+        >>> claim = parse_claim({"claim_id": "A", "payer": "commercial", "patient_id": "P1",
+        ...     "provider_id": "1234567893",
+        ...     "lines": [{"code": "77385", "date_of_service": "2025-03-03"}]})
+        >>> stored = stored_form(claim, claimedit.load_engine().evaluate(claim))
+        >>> stored.patient_id, stored.lines[0].code, stored.lines[0].decision.value
+        ('P1', '77385', 'allow')
+    """
+    assert claim.patient_id is not None and claim.provider_id is not None
+    lines = tuple([
+        _new_stored_line((position, decided.line_id or str(position), line.code, line.modifiers,
+                          line.units, line.date_of_service, decided.decision,
+                          tuple([reason.rule_id for reason in decided.reasons])
+                          if decided.reasons else ()))
+        for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
+                                                    start=1)
+    ])
+    return StoredClaim(
+        claim.patient_id, claim.provider_id, claim.claim_id, claim.frequency_code,
+        claim.payer.value, claim.state, claim.claim_type.value, lines,
+    )
+
+
 class LineChange(NamedTuple):
     """A stored line's new decision (see :meth:`HistorySession.redecide`)."""
 
@@ -137,6 +177,12 @@ class HistorySession(Protocol):
 
     def add(self, claim: StoredClaim) -> None:
         """Store a claim. The caller has removed any claim of the same provider and claim id."""
+
+    def record(self, claim: Claim, result: ClaimResult) -> None:
+        """Store a judged claim: the same as ``add(stored_form(claim, result))``, which is what
+        a store may do; the embedded store writes its rows straight from the claim and result
+        instead (once per claim judged: the stored form would be built only to be taken
+        apart again)."""
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         """Remove the claim of that provider and claim id, and its lines."""
