@@ -190,6 +190,20 @@ def test_sqlite_rows_round_trip_any_text(line_id: str, reason: str, units: int) 
     assert _claims([as_read]) == [claim._replace(sequence=41)]
 
 
+def test_sqlite_line_encoding_cache_is_bounded_and_encodes_as_json() -> None:
+    """The JSON of codes, modifiers, line and rule ids comes from a bounded cache: a hit gives
+    what an encoding gives, and the cache never holds more than its limit."""
+    from claimedit.history import sqlite
+
+    for number in range(sqlite._ENCODED_LIMIT + 50):
+        text = f'L"\\{number}\u00e9'
+        for _ in range(2):  # a miss, then a hit
+            assert json.loads(sqlite._json(text)) == text
+            assert json.loads(sqlite._json_list((text, "TC"))) == [text, "TC"]
+        assert len(sqlite._ENCODED) <= sqlite._ENCODED_LIMIT
+    assert sqlite._json_list(()) == "[]"
+
+
 def test_record_stores_what_add_of_the_stored_form_stores(store: HistoryStore) -> None:
     """``record(claim, result)`` is ``add(stored_form(claim, result))``, whatever way a store
     writes it (SQLite writes its rows straight from the claim and result): same lines, same

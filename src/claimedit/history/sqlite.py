@@ -50,6 +50,7 @@ __all__ = ["SqliteHistory"]
 
 SCHEMA_VERSION = 1
 _PAGE_SIZE = 16384
+_CHECKPOINT_PAGES = 4000
 
 # One row per claim and date of service, its lines of that day packed as JSON. A claim's look-up
 # reads one range of the (patient, provider, date) index, and recording a claim writes about
@@ -106,14 +107,15 @@ _FIND = (f"SELECT {_COLUMNS} FROM claim_history INDEXED BY claim_history_claim "
 @functools.cache  # one text per number of days (1-3 in practice), not one per claim
 def look_up_query(days: int) -> str:
     """:func:`claims_on_query` without the claim's own id, and the rows of that id (the last
-    column says which), in one statement: one step per claim instead of two."""
+    column says which), in one statement: one step per claim instead of two. Unordered: most
+    claims find nothing, and sorting what is found costs less in Python than SQLite's sorter
+    costs every claim."""
     marks = ",".join("?" * days)
     return (f"SELECT {_COLUMNS}, 0 FROM claim_history INDEXED BY claim_history_day "
             f"WHERE patient_id = ? AND provider_id = ? AND date_of_service IN ({marks}) "
             "AND claim_id <> ? "
             f"UNION ALL SELECT {_COLUMNS}, 1 FROM claim_history INDEXED BY claim_history_claim "
-            "WHERE claim_id = ? AND provider_id = ? "
-            "ORDER BY 11, 3, 8")
+            "WHERE claim_id = ? AND provider_id = ?")
 
 _INSERT = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
@@ -144,64 +146,95 @@ def _position(line: StoredLine) -> int:
     return line.position
 
 
+def _claim_then_day(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # A look-up's row: which part (0 the day's other claims, 1 the claim of the same id),
+    # claim id, date of service.
+    return row[10], row[2], row[7]
+
+
 def _rows(claim: StoredClaim, recorded_at: str) -> list[tuple[Any, ...]]:
     """A stored claim's rows: one per date of service."""
-    days: dict[dt.date, list[tuple[Any, ...]]] = {}
+    days: dict[dt.date, list[str]] = {}
     for line in claim.lines:
-        days.setdefault(line.date_of_service, []).append(
-            (line.position, line.line_id, line.code, line.modifiers, line.units, line.decision,
-             line.reason_ids))
-    return _day_rows(claim.patient_id, claim.provider_id, claim.claim_id, claim.frequency_code,
-                     claim.payer, claim.state, claim.claim_type, days, recorded_at)
+        days.setdefault(line.date_of_service, []).append(_line_json(
+            line.position, line.line_id, line.code, line.modifiers, line.units, line.decision,
+            line.reason_ids))
+    return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
+             claim.frequency_code, claim.payer, claim.state, claim.claim_type,
+             f"[{','.join(lines)}]", recorded_at)
+            for day, lines in days.items()]
 
 
 def _claim_rows(claim: Claim, result: ClaimResult, recorded_at: str) -> list[tuple[Any, ...]]:
     """A judged claim's rows, the same as ``_rows(stored_form(claim, result))`` without the
-    stored form in between (this runs once per claim recorded)."""
-    days: dict[dt.date, list[tuple[Any, ...]]] = {}
-    for position, (line, decided) in enumerate(zip(claim.lines, result.lines, strict=True),
-                                               start=1):
-        reasons = decided.reasons
-        entry = (position, decided.line_id or str(position), decided.code, decided.modifiers,
-                 line.units, decided.decision,
-                 tuple([reason.rule_id for reason in reasons]) if reasons else ())
-        found = days.get(decided.date_of_service)
+    stored form in between, and with :func:`_line_json` inline: this runs once per claim
+    recorded, its loop once per line."""
+    days: dict[dt.date, list[str]] = {}
+    known = _ENCODED.get
+    position = 0
+    for line, decided in zip(claim.lines, result.lines, strict=True):
+        position += 1  # noqa: SIM113 - enumerate over zip costs a tuple more per line
+        line_id, code, modifiers, day, decision, reasons = decided[:6]
+        line_id = line_id or str(position)  # (the engine gives every line an id)
+        rule_ids = _json_list(tuple([reason.rule_id for reason in reasons])) if reasons else "[]"
+        text = (f"[{position:d},{known(line_id) or _json(line_id)},"
+                f"{known(code) or _json(code)},{known(modifiers) or _json_list(modifiers)},"
+                f"{line.units:d},{_DECISION_JSON[decision]},{rule_ids}]")
+        found = days.get(day)
         if found is None:
-            days[decided.date_of_service] = [entry]
+            days[day] = [text]
         else:
-            found.append(entry)
+            found.append(text)
     assert claim.patient_id is not None and claim.provider_id is not None
-    return _day_rows(claim.patient_id, claim.provider_id, claim.claim_id, claim.frequency_code,
-                     claim.payer.value, claim.state, claim.claim_type.value, days, recorded_at)
+    return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
+             claim.frequency_code, claim.payer.value, claim.state, claim.claim_type.value,
+             f"[{','.join(lines)}]", recorded_at)
+            for day, lines in days.items()]
 
 
-def _day_rows(
-    patient_id: str, provider_id: str, claim_id: str, frequency_code: str, payer: str,
-    state: str | None, claim_type: str, days: dict[dt.date, list[tuple[Any, ...]]],
-    recorded_at: str,
-) -> list[tuple[Any, ...]]:
-    return [(patient_id, provider_id, day.toordinal(), claim_id, frequency_code, payer, state,
-             claim_type, _encode_lines(entries), recorded_at)
-            for day, entries in days.items()]
+def _line_json(position: int, line_id: str, code: str, modifiers: tuple[str, ...], units: int,
+               decision: Decision, rule_ids: tuple[str, ...]) -> str:
+    """A stored line's JSON, ``[position, line_id, code, [modifiers], units, decision,
+    [rule ids]]``, built directly (``json.dumps`` costs several times more for a list this
+    small) from the JSON of its parts, which repeat from claim to claim (codes, modifiers, line
+    ids, rule ids) and so come from a cache; no encoding is empty, so ``or`` falls back to
+    encoding only on a miss."""
+    known = _ENCODED.get
+    return (f"[{position:d},{known(line_id) or _json(line_id)},{known(code) or _json(code)},"
+            f"{known(modifiers) or _json_list(modifiers)},{units:d},{_DECISION_JSON[decision]},"
+            f"{known(rule_ids) or _json_list(rule_ids)}]")
 
 
-def _line_encoder() -> Callable[[list[tuple[Any, ...]]], str]:
-    """The JSON of a day's lines, ``[[position, line_id, code, [modifiers], units, decision,
-    [rule ids]], ...]``, compact. The json module's C encoder, made once: ``json.dumps`` makes
-    one per call, which costs as much as encoding a claim's lines (a tuple is an array, a
-    Decision its text)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python built without the json module's C accelerator
-        return json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-    encoder = make(None, None, encode_basestring_ascii, None, ":", ",", False, False, True)
-
-    def encode(entries: list[tuple[Any, ...]]) -> str:
-        return "".join(encoder(entries, 0))
-
-    return encode
+_DECISION_JSON = {decision: f'"{decision.value}"' for decision in Decision}
+# Texts and lists of texts already encoded as JSON, bounded: emptied when full (codes, modifiers
+# and rule ids are a small set; line ids mostly "1", "2", ...). Shared by threads: a lost or
+# repeated entry costs one encoding, never a wrong one.
+_ENCODED: dict[str | tuple[str, ...], str] = {}
+_ENCODED_LIMIT = 4096
 
 
-_encode_lines = _line_encoder()
+def _json(text: str) -> str:
+    """``text`` as a JSON string literal (the json module's C string encoder), cached."""
+    found = _ENCODED.get(text)
+    if found is None:
+        found = _remember(text, encode_basestring_ascii(text))
+    return found
+
+
+def _json_list(texts: tuple[str, ...]) -> str:
+    """``texts`` as a JSON array of strings, cached."""
+    found = _ENCODED.get(texts)
+    if found is None:
+        found = _remember(
+            texts, f"[{','.join([encode_basestring_ascii(text) for text in texts])}]")
+    return found
+
+
+def _remember(key: str | tuple[str, ...], encoded: str) -> str:
+    if len(_ENCODED) >= _ENCODED_LIMIT:
+        _ENCODED.clear()
+    _ENCODED[key] = encoded
+    return encoded
 
 
 class _Session:
@@ -226,6 +259,7 @@ class _Session:
         ).fetchall()
         if not rows:
             return None, []  # the common case: a new claim, nothing else on its days
+        rows.sort(key=_claim_then_day)  # the claim of that id (last column 1) last
         cut = next((index for index, row in enumerate(rows) if row[10]), len(rows))
         prior = _claims(rows[cut:])
         return (prior[0] if prior else None), _claims(rows[:cut])
@@ -315,6 +349,11 @@ class SqliteHistory:
             # mean fewer of them and a shallower tree (measured: docs/performance.md).
             db.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
+            # Copy the log into the file every 4,000 pages (64 MB) rather than SQLite's 1,000:
+            # a batch of claims rewrites index pages that the next batches rewrite again, and a
+            # page checkpointed once per several batches is written to the file once (measured:
+            # docs/performance.md). The log stays at that size on disk while the store is open.
+            db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
             db.execute(f"PRAGMA synchronous={self._synchronous}")
             db.execute("PRAGMA cache_size=-65536")
             db.execute("BEGIN IMMEDIATE")
