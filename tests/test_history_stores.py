@@ -74,6 +74,39 @@ def test_protocol_round_trip(store: HistoryStore) -> None:
     assert store.claims_of("P2") == []
 
 
+def test_reads_in_a_transaction_see_its_own_writes(store: HistoryStore) -> None:
+    """A claim recorded earlier in the same transaction is found by every read after it (the
+    SQLite store stages its inserts and writes them before such a read), and the order of
+    arrival is the order of the adds."""
+
+    def work(session: HistorySession) -> list[str]:
+        seen = []
+        session.add(_claim("A", D1, D2))
+        prior, same_day = session.look_up("P1", "1234567893", "B", {D2})
+        seen.append(f"{prior} {[c.claim_id for c in same_day]}")
+        session.add(_claim("B", D2))
+        session.add(_claim("X", D2, patient="P2"))  # another patient: not in P1's look-ups
+        prior, same_day = session.look_up("P1", "1234567893", "B", {D1, D2})
+        seen.append(f"{prior and prior.claim_id} {[c.claim_id for c in same_day]}")
+        session.add(_claim("C", D3))
+        found = session.find("1234567893", "C")
+        seen.append(f"{found and found.claim_id}")
+        seen.append(str([c.claim_id for c in session.claims_on("P1", "1234567893", [D3])]))
+        session.remove("1234567893", "C")
+        seen.append(str(session.find("1234567893", "C")))
+        session.add(_claim("C", D1))
+        session.redecide("1234567893", "C", [LineChange(1, Decision.DENY, ("R",))])
+        return seen
+
+    assert store.transact(work) == [
+        "None ['A']", "B ['A']", "C", "['C']", "None"]
+    stored = {c.claim_id: c for c in store.claims_of("P1")}
+    assert sorted(stored) == ["A", "B", "C"]
+    assert stored["A"].sequence < stored["B"].sequence < stored["C"].sequence
+    assert stored["C"].lines[0].decision is Decision.DENY
+    assert [c.claim_id for c in store.claims_of("P2")] == ["X"]
+
+
 def test_a_transaction_that_raises_leaves_nothing(store: HistoryStore) -> None:
     store.transact(lambda session: session.add(_claim("A", D1)))
 
