@@ -248,20 +248,27 @@ class _Session:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        self._staged: list[tuple[Any, ...]] = []
+        # Claims recorded (a claim and its result, encoded when written: the encoding of many
+        # claims in one loop costs less than one at a time between other work) or added (their
+        # rows), in order of arrival.
+        self._staged: list[tuple[Claim, ClaimResult] | list[tuple[Any, ...]]] = []
         self._staged_people: set[tuple[str, str]] = set()  # (patient id, provider id)
         self._staged_claims: set[tuple[str, str]] = set()  # (provider id, claim id)
 
     def _write_staged(self) -> None:
         if self._staged:
-            self._db.executemany(_INSERT, self._staged)
+            rows: list[tuple[Any, ...]] = []
+            now = self._now
+            for staged in self._staged:
+                rows += staged if isinstance(staged, list) else _claim_rows(*staged, now)
+            self._db.executemany(_INSERT, rows)
             self._staged = []
             self._staged_people.clear()
             self._staged_claims.clear()
 
     def _stage(self, patient_id: str, provider_id: str, claim_id: str,
-               rows: list[tuple[Any, ...]]) -> None:
-        self._staged += rows
+               staged: tuple[Claim, ClaimResult] | list[tuple[Any, ...]]) -> None:
+        self._staged.append(staged)
         self._staged_people.add((patient_id, provider_id))
         self._staged_claims.add((provider_id, claim_id))
 
@@ -307,9 +314,8 @@ class _Session:
                     _rows(claim, self._now))
 
     def record(self, claim: Claim, result: ClaimResult) -> None:
-        rows = _claim_rows(claim, result, self._now)
-        # rows[0][:2]: the patient and provider ids, known to be there (a claim has a line)
-        self._stage(rows[0][0], rows[0][1], claim.claim_id, rows)
+        assert claim.patient_id is not None and claim.provider_id is not None
+        self._stage(claim.patient_id, claim.provider_id, claim.claim_id, (claim, result))
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         self._write_staged()
