@@ -50,6 +50,7 @@ from claimedit.results import (
     ClaimResult,
     Decision,
     FieldIssue,
+    HistoryStatus,
     LineResult,
     PackProvenance,
     Provenance,
@@ -392,7 +393,8 @@ class Engine:
     # -- the one evaluation path ---------------------------------------------------------------
 
     def _evaluate(
-        self, claim: Claim, others: Mapping[dt.date, Sequence[tuple[str, int]]] | None = None
+        self, claim: Claim, others: Mapping[dt.date, Sequence[tuple[str, int]]] | None = None,
+        history: HistoryStatus | None = None,
     ) -> ClaimResult:
         # The hot path: a claim's lines share the payer, claim type and state, and usually one
         # to three dates, so the code index is looked up once per date; lines whose code no edit
@@ -401,7 +403,8 @@ class Engine:
         # (counted once per date when the date has many lines), the units of each code and date.
         # ``others``: the (code, units) of the lines of the patient's other claims at the same
         # provider, by date of service (claim history, see claimedit.history): they count as
-        # lines billed that day, for the day's codes and the day's units alike.
+        # lines billed that day, for the day's codes and the day's units alike. ``history``: the
+        # result's history status, when the caller knows it before the claim is judged.
         lines = claim.lines
         several = len(lines) > 1 or bool(others)
         state = claim.state
@@ -520,7 +523,7 @@ class Engine:
             )))
         # Payer is a str enum: it is the payer's text, without a look-up of .value per claim.
         return new_claim_result((
-            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (), (), None,
+            claim.claim_id, claim.payer, state, tuple(results), self._provenance, (), (), history,
         ))
 
     # -- what is in force ----------------------------------------------------------------------

@@ -60,6 +60,12 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
     session.lock(patient, provider, claim_id)
     claim_days = {line.date_of_service for line in claim.lines}
     prior, same_day = session.look_up(patient, provider, claim_id, claim_days)
+    if prior is None and not same_day and not void:
+        # The common case: a new claim, alone on its days. Nothing to judge again; the result
+        # is made with its status (rather than copied to set it, as below).
+        result = engine._evaluate(claim, None, HistoryStatus.RECORDED)
+        session.record(claim, result)
+        return result
     earlier = {patient: same_day}
     if prior is not None:
         # The stored version this claim replaces or voids leaves its days (and its patient's,
@@ -118,7 +124,7 @@ def judge(engine: Engine, claim: Claim, session: HistorySession) -> ClaimResult:
 def judge_alone(engine: Engine, claim: Claim) -> ClaimResult:
     """A claim without patient or provider id: judged on its own lines, not recorded, and
     saying so. No store is needed (nor its write lock)."""
-    return _with_history(engine._evaluate(claim), (), HistoryStatus.JUDGED_ALONE)
+    return engine._evaluate(claim, None, HistoryStatus.JUDGED_ALONE)
 
 
 def _with_history(
