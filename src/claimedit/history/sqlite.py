@@ -117,6 +117,7 @@ def look_up_query(days: int) -> str:
             f"UNION ALL SELECT {_COLUMNS}, 1 FROM claim_history INDEXED BY claim_history_claim "
             "WHERE claim_id = ? AND provider_id = ?")
 
+_ordinal = dt.date.toordinal  # (map over it: no Python frame per claim)
 _INSERT = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 # Decision(text) is a Python-level enum look-up, costly once per stored line.
@@ -174,7 +175,7 @@ def _claim_rows(claim: Claim, result: ClaimResult, recorded_at: str) -> list[tup
     position = 0
     for line, decided in zip(claim.lines, result.lines, strict=True):
         position += 1  # noqa: SIM113 - enumerate over zip costs a tuple more per line
-        line_id, code, modifiers, day, decision, reasons = decided[:6]
+        line_id, code, modifiers, day, decision, reasons, _, _ = decided
         line_id = line_id or str(position)  # (the engine gives every line an id)
         rule_ids = _json_list(tuple([reason.rule_id for reason in reasons])) if reasons else "[]"
         text = (f"[{position:d},{known(line_id) or _json(line_id)},"
@@ -186,8 +187,10 @@ def _claim_rows(claim: Claim, result: ClaimResult, recorded_at: str) -> list[tup
         else:
             found.append(text)
     assert claim.patient_id is not None and claim.provider_id is not None
-    return [(claim.patient_id, claim.provider_id, day.toordinal(), claim.claim_id,
-             claim.frequency_code, claim.payer.value, claim.state, claim.claim_type.value,
+    # ``_value_``: the enum member's value as an attribute (``.value`` is a Python property).
+    claim_fields = (claim.claim_id, claim.frequency_code, claim.payer._value_, claim.state,
+                    claim.claim_type._value_)
+    return [(claim.patient_id, claim.provider_id, day.toordinal(), *claim_fields,
              f"[{','.join(lines)}]", recorded_at)
             for day, lines in days.items()]
 
@@ -289,7 +292,7 @@ class _Session:
             self._write_staged()
         rows = self._db.execute(
             look_up_query(len(days)),
-            (patient_id, provider_id, *[day.toordinal() for day in days], claim_id, claim_id,
+            (patient_id, provider_id, *map(_ordinal, days), claim_id, claim_id,
              provider_id),
         ).fetchall()
         if not rows:
@@ -306,7 +309,7 @@ class _Session:
             self._write_staged()
         return _claims(self._db.execute(
             claims_on_query(len(days)),
-            (patient_id, provider_id, *[day.toordinal() for day in days]),
+            (patient_id, provider_id, *map(_ordinal, days)),
         ).fetchall())
 
     def add(self, claim: StoredClaim) -> None:
