@@ -124,7 +124,7 @@ def test_sqlite_look_ups_use_the_keys(tmp_path: Path) -> None:
     """The look-up of a claim's days is a range of the (patient, provider, date) index, and
     finding a claim by provider and claim id uses its index, never a scan: what keeps a look-up
     under a millisecond with a million claims stored (docs/performance.md)."""
-    from claimedit.history.sqlite import _FIND, claims_on_query
+    from claimedit.history.sqlite import _FIND, claims_on_query, look_up_query
 
     path = tmp_path / "h.sqlite"
     SqliteHistory(path).close()
@@ -132,7 +132,13 @@ def test_sqlite_look_ups_use_the_keys(tmp_path: Path) -> None:
     on = " ".join(str(row) for row in db.execute(
         "EXPLAIN QUERY PLAN " + claims_on_query(2), ("P1", "1", 1, 2)))
     find = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + _FIND, ("1", "A")))
+    # the look-up of a claim being judged: its days and its own id, each through its index
+    look_up = " ".join(str(row) for row in db.execute(
+        "EXPLAIN QUERY PLAN " + look_up_query(2), ("P1", "1", 1, 2, "A", "1")))
     db.close()
+    assert "claim_history_day (patient_id=? AND provider_id=? AND date_of_service=?)" in look_up
+    assert "claim_history_claim (claim_id=? AND provider_id=?)" in look_up
+    assert "SCAN" not in look_up
     assert "SEARCH claim_history USING INDEX claim_history_day (patient_id=? AND " \
            "provider_id=? AND date_of_service=?)" in on and "SCAN" not in on
     assert "claim_history_claim (claim_id=? AND provider_id=?)" in find and "SCAN" not in find
@@ -266,3 +272,48 @@ def test_record_stores_what_add_of_the_stored_form_stores(store: HistoryStore) -
     assert any(line.reason_ids for line in recorded.lines)
 
 
+
+
+def test_sqlite_file_of_the_first_layout_is_read_and_written(tmp_path: Path) -> None:
+    """A file made before the look-up index was narrowed (a unique index on patient, provider,
+    date and claim id, 4 KB pages) keeps its index and works as before."""
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE claimedit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO claimedit_meta VALUES ('schema_version', '1');
+        CREATE TABLE claim_history (
+            patient_id TEXT NOT NULL, provider_id TEXT NOT NULL,
+            date_of_service INTEGER NOT NULL, claim_id TEXT NOT NULL,
+            frequency_code TEXT NOT NULL, payer TEXT NOT NULL, state TEXT,
+            claim_type TEXT NOT NULL, lines TEXT NOT NULL, recorded_at TEXT NOT NULL);
+        CREATE UNIQUE INDEX claim_history_day
+            ON claim_history (patient_id, provider_id, date_of_service, claim_id);
+        CREATE INDEX claim_history_claim ON claim_history (claim_id, provider_id);
+    """)
+    db.close()
+    with SqliteHistory(path) as store:
+        store.transact(lambda session: session.add(_claim("A", D1, D2)))
+        prior, same_day = store.transact(
+            lambda session: session.look_up("P1", "1234567893", "B", {D2}))
+        assert prior is None and [c.claim_id for c in same_day] == ["A"]
+        prior, same_day = store.transact(
+            lambda session: session.look_up("P1", "1234567893", "A", {D3}))
+        assert prior is not None and prior.claim_id == "A" and same_day == []
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA page_size").fetchone() == (4096,)
+    index = db.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_history_day'").fetchone()
+    db.close()
+    assert "UNIQUE" in index[0] and "claim_id" in index[0]
+
+
+def test_sqlite_new_file_layout(tmp_path: Path) -> None:
+    """A new file: 16 KB pages, WAL, and the narrow look-up index (docs/history.md)."""
+    path = tmp_path / "new.sqlite"
+    SqliteHistory(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA page_size").fetchone() == (16384,)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    index = db.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_history_day'").fetchone()
+    db.close()
+    assert "UNIQUE" not in index[0] and "claim_id" not in index[0]

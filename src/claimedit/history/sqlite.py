@@ -106,16 +106,15 @@ _FIND = (f"SELECT {_COLUMNS} FROM claim_history INDEXED BY claim_history_claim "
 
 @functools.cache  # one text per number of days (1-3 in practice), not one per claim
 def look_up_query(days: int) -> str:
-    """:func:`claims_on_query` without the claim's own id, and the rows of that id (the last
-    column says which), in one statement: one step per claim instead of two. Unordered: most
-    claims find nothing, and sorting what is found costs less in Python than SQLite's sorter
-    costs every claim."""
+    """The rows of a patient's claims at a provider on ``days`` dates of service, and the rows
+    of the claim of a given id at that provider, in one statement (SQLite reads each through
+    its own index and returns a row found by both once): one step per claim instead of two.
+    Unordered: most claims find nothing, and sorting what is found costs less in Python than
+    SQLite's sorter costs every claim."""
     marks = ",".join("?" * days)
-    return (f"SELECT {_COLUMNS}, 0 FROM claim_history INDEXED BY claim_history_day "
-            f"WHERE patient_id = ? AND provider_id = ? AND date_of_service IN ({marks}) "
-            "AND claim_id <> ? "
-            f"UNION ALL SELECT {_COLUMNS}, 1 FROM claim_history INDEXED BY claim_history_claim "
-            "WHERE claim_id = ? AND provider_id = ?")
+    return (f"SELECT {_COLUMNS} FROM claim_history "
+            f"WHERE (patient_id = ? AND provider_id = ? AND date_of_service IN ({marks})) "
+            "OR (claim_id = ? AND provider_id = ?)")
 
 _ordinal = dt.date.toordinal  # (map over it: no Python frame per claim)
 _INSERT = "INSERT INTO claim_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -148,9 +147,7 @@ def _position(line: StoredLine) -> int:
 
 
 def _claim_then_day(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    # A look-up's row: which part (0 the day's other claims, 1 the claim of the same id),
-    # claim id, date of service.
-    return row[10], row[2], row[7]
+    return row[2], row[7]  # claim id, date of service
 
 
 def _rows(claim: StoredClaim, recorded_at: str) -> list[tuple[Any, ...]]:
@@ -292,15 +289,14 @@ class _Session:
             self._write_staged()
         rows = self._db.execute(
             look_up_query(len(days)),
-            (patient_id, provider_id, *map(_ordinal, days), claim_id, claim_id,
-             provider_id),
+            (patient_id, provider_id, *map(_ordinal, days), claim_id, provider_id),
         ).fetchall()
         if not rows:
             return None, []  # the common case: a new claim, nothing else on its days
-        rows.sort(key=_claim_then_day)  # the claim of that id (last column 1) last
-        cut = next((index for index, row in enumerate(rows) if row[10]), len(rows))
-        prior = _claims(rows[cut:])
-        return (prior[0] if prior else None), _claims(rows[:cut])
+        rows.sort(key=_claim_then_day)
+        # Every row is of this provider: those of this claim id are the stored version.
+        prior = _claims([row for row in rows if row[2] == claim_id])
+        return (prior[0] if prior else None), _claims([row for row in rows if row[2] != claim_id])
 
     def claims_on(
         self, patient_id: str, provider_id: str, days: Collection[dt.date]
