@@ -273,7 +273,6 @@ def test_record_stores_what_add_of_the_stored_form_stores(store: HistoryStore) -
 
 
 
-
 def test_sqlite_file_of_the_first_layout_is_read_and_written(tmp_path: Path) -> None:
     """A file made before the look-up index was narrowed (a unique index on patient, provider,
     date and claim id, 4 KB pages) keeps its index and works as before."""
@@ -317,3 +316,56 @@ def test_sqlite_new_file_layout(tmp_path: Path) -> None:
     index = db.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_history_day'").fetchone()
     db.close()
     assert "UNIQUE" not in index[0] and "claim_id" not in index[0]
+
+
+# What the SQLite store's staged inserts must not change (review of 2026-12-01): each test
+# fails if one of its write-outs or the look-up's regrouping is taken away.
+
+def _one_line(claim_id: str, code: str, patient: str, frequency: str = "1") -> dict[str, object]:
+    code, _, modifier = code.partition("-")
+    return {"claim_id": claim_id, "payer": "commercial", "patient_id": patient,
+            "provider_id": "1234567893", "frequency_code": frequency,
+            "lines": [{"code": code, "modifiers": [modifier] if modifier else [],
+                       "date_of_service": "2025-03-03"}]}
+
+
+def _patient_correction(store: HistoryStore) -> tuple[object, object]:
+    engine = claimedit.load_engine()
+    engine.evaluate(_one_line("A", "77385", "P2"), history=store)  # the IMRT, on the wrong patient
+    # One batch: X (the IGRT TC) meets A and is recorded for P2; then A is replaced, moved to
+    # P1. Judging the replacement reads P2's claims of A's days: X must be among them, staged
+    # or not, so that it is judged again (allowed, now that the IMRT is gone) and reported.
+    out = list(engine.evaluate_many(
+        [_one_line("X", "G6002-TC", "P2"), _one_line("A", "77385", "P1", frequency="7")],
+        history=store, batch_size=100))
+    last = out[1]
+    assert isinstance(last, claimedit.ClaimResult)
+    return ([(a.claim_id, a.decision.value) for a in last.adjustments],
+            [(c.claim_id, [line.decision.value for line in c.lines])
+             for c in store.claims_of("P2")])
+
+
+def test_patient_correction_sees_a_claim_recorded_earlier_in_the_batch(tmp_path: Path) -> None:
+    expected = _patient_correction(claimedit.history.MemoryHistory())
+    assert expected == ([("X", "allow")], [("X", ["allow"])])
+    with SqliteHistory(tmp_path / "h.sqlite") as store:
+        assert _patient_correction(store) == expected
+
+
+def test_sqlite_look_up_keeps_a_claim_of_several_days_whole(tmp_path: Path) -> None:
+    """A and B both on D1 and D2: the index gives A-D1, B-D1, A-D2, B-D2; each claim comes back
+    once, whole."""
+    with SqliteHistory(tmp_path / "h.sqlite") as store:
+        store.transact(lambda s: (s.add(_claim("A", D1, D2)), s.add(_claim("B", D1, D2))))
+        prior, same = store.transact(lambda s: s.look_up("P1", "1234567893", "C", {D1, D2}))
+        assert prior is None
+        assert [(c.claim_id, len(c.lines)) for c in same] == [("A", 2), ("B", 2)]
+        prior, same = store.transact(lambda s: s.look_up("P1", "1234567893", "A", {D1, D2}))
+        assert prior is not None and len(prior.lines) == 2  # found through both indexes, once
+        assert [(c.claim_id, len(c.lines)) for c in same] == [("B", 2)]
+
+
+def test_add_then_remove_in_one_transaction(store: HistoryStore) -> None:
+    store.transact(lambda s: (s.add(_claim("A", D1)), s.remove("1234567893", "A")))
+    assert store.claims_of("P1") == []
+

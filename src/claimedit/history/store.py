@@ -176,13 +176,16 @@ class HistorySession(Protocol):
         :meth:`claims_on` of its patient, provider and days, without the claim of that id."""
 
     def add(self, claim: StoredClaim) -> None:
-        """Store a claim. The caller has removed any claim of the same provider and claim id."""
+        """Store a claim. The caller has removed any claim of the same provider and claim id:
+        adding one that is still stored is a misuse the stores need not detect (PostgreSQL
+        refuses it, the memory store replaces the claim, a SQLite file stores both)."""
 
     def record(self, claim: Claim, result: ClaimResult) -> None:
         """Store a judged claim: the same as ``add(stored_form(claim, result))``, which is what
         a store may do; the embedded store writes its rows straight from the claim and result
         instead (once per claim judged: the stored form would be built only to be taken
-        apart again)."""
+        apart again). Added in 2026-12: a store written against the protocol before then
+        needs this method (the judging calls it)."""
 
     def remove(self, provider_id: str, claim_id: str) -> None:
         """Remove the claim of that provider and claim id, and its lines."""
