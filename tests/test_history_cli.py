@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _history import claim, location
+from _history import claim, location, needs_postgres
 
 from claimedit.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+from claimedit.history import SqliteHistory
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = "2025-03-03"
@@ -66,7 +67,7 @@ def test_the_batch_run_tunes_the_collector_only_while_it_runs(
         assert not gc.isenabled()
     assert (gc.isenabled(), gc.get_freeze_count()) == (enabled, frozen)
     collections: list[int] = []
-    monkeypatch.setattr(command, "_BATCH", 2)
+    monkeypatch.setattr(SqliteHistory, "batch_claims", 2)
     monkeypatch.setattr(command, "_collect", lambda: collections.append(gc.get_count()[0]))
     claims = _write(tmp_path / "c.jsonl", *[claim(f"A{n}", ("77385", DAY)) for n in range(5)])
     assert main(["check", str(claims), "--history", str(tmp_path / "db.sqlite"),
@@ -258,3 +259,18 @@ def test_history_across_x12_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(row["claim_id"], row["lines"][0]["decision"], row["history"]) for row in rows] == [
         ("X-2", "bundle", "recorded"), ("X-3", "allow", "recorded")]
+
+
+@needs_postgres
+def test_a_bulk_run_on_postgresql_stays_within_the_servers_lock_table(
+        tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each claim holds two advisory locks until its batch commits, from a lock table the server
+    shares between sessions (max_locks_per_transaction x max_connections, 6,400 by default):
+    8,192 claims in one transaction ran out of it ("out of shared memory"). ``check`` commits
+    PostgreSQL batches of ``PostgresHistory.batch_claims``."""
+    claims = _write(tmp_path / "c.jsonl", *[
+        claim(f"B{n}", ("77385", DAY), patient=f"P{n}") for n in range(8192)])
+    assert main(["check", str(claims), "--history", postgres_url, "--format", "jsonl"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert out.out.count('"history":"recorded"') == 8192
+

@@ -31,12 +31,6 @@ from claimedit.results import ClaimError
 __all__ = ["add_history_option", "check_with_history", "register"]
 
 ENVIRONMENT = "CLAIMEDIT_HISTORY"
-# Claims a transaction for a file run: a commit writes every page the batch dirtied, and with
-# patients in random order the day index's inserts land on pages all over it, so a larger batch
-# shares more of them (measured over 1,000,000 lines: 8,192 a batch cost 4 % less CPU than
-# 2,048, 16,384 about the same as 8,192 for 45 MB more memory; docs/performance.md). A batch
-# holds the store's write lock (SQLite) while it runs: about half a second.
-_BATCH = 8192
 
 
 def add_history_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -99,10 +93,12 @@ def check_with_history(
     is warned about, unless the second is a replacement or a void of the first.
     """
     where: dict[int, tuple[str, int]] = {}  # position in the stream -> (source, record number)
+    store = open_history(location)
+    batch = store.batch_claims  # claims a transaction, as suits the store
 
     def claims() -> Iterator[Claim | ClaimError]:
         for position, record in enumerate(records):
-            if position and not position % _BATCH:
+            if position and not position % batch:
                 _collect()  # the previous batch is written and freed (_batch_collector)
             item = record.data
             try:
@@ -120,11 +116,10 @@ def check_with_history(
         source, number = where[position]
         return internal(source, number, claim.claim_id, exc, "deciding this record")
 
-    store = open_history(location)
     try:
         with _batch_collector():
             for position, item in enumerate(
-                    judge_stream(engine, store, claims(), _BATCH, failed)):
+                    judge_stream(engine, store, claims(), batch, failed)):
                 del where[position]
                 writer.write(item)
     finally:
@@ -136,8 +131,9 @@ def _batch_collector() -> Iterator[None]:
     """Python's cycle collector run once a batch instead of by allocation counts, for the
     command's duration (the command owns the process; the setting is restored after).
 
-    A batch keeps its 8,192 claims and results alive, a few hundred thousand objects, and the
-    collector, counting allocations, walks them again and again while they live, and at each
+    A batch keeps its claims and results alive (8,192 with SQLite), a few hundred thousand
+    objects, and the collector, counting allocations, walks them again and again while they
+    live, and at each
     full collection the engine and its packs as well: about a tenth of the run's CPU time
     (docs/performance.md). Here the objects alive at the start (engine, packs, modules) are
     moved out of its way (``gc.freeze``), automatic collection is off, and :func:`_collect`

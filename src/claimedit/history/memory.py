@@ -111,6 +111,8 @@ class _Session:
 class MemoryHistory:
     """A :class:`~claimedit.history.HistoryStore` in memory. Thread-safe."""
 
+    batch_claims = 2048  # one lock for the store: a batch holds it while it runs
+
     def __init__(self) -> None:
         self._claims = _Claims()
         self._lock = threading.RLock()

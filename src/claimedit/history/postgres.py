@@ -238,6 +238,13 @@ class PostgresHistory:
     ``url``: a libpq connection string or ``postgresql://`` URL.
     """
 
+    # Claims a transaction for a file run. Each claim holds two transaction-scoped advisory
+    # locks until its batch commits, and the server's lock table (max_locks_per_transaction x
+    # max_connections: 6,400 by default) is shared by every session: 8,192 claims a batch ran
+    # out of it ("out of shared memory"), and a batch this size leaves room for several engines.
+    # Each claim is a round trip anyway; a commit per 500 claims costs little beside them.
+    batch_claims = 500
+
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         self._url = url
         self._connect_timeout = connect_timeout
