@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _history import needs_postgres
@@ -368,4 +369,31 @@ def test_sqlite_look_up_keeps_a_claim_of_several_days_whole(tmp_path: Path) -> N
 def test_add_then_remove_in_one_transaction(store: HistoryStore) -> None:
     store.transact(lambda s: (s.add(_claim("A", D1)), s.remove("1234567893", "A")))
     assert store.claims_of("P1") == []
+
+
+def test_sqlite_full_disk_is_a_history_error_not_an_error_per_claim(tmp_path: Path) -> None:
+    """A file that cannot grow (here: capped with max_page_count) fails the batch with a
+    HistoryError, which ends a run (exit 2), instead of every claim becoming an internal error
+    when the batch is judged again one claim at a time."""
+    from claimedit.claims import parse_claim
+    from claimedit.history.judge import judge_stream
+
+    engine = claimedit.load_engine()
+    with SqliteHistory(tmp_path / "h.sqlite") as store:
+        db = store._connect()
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        claims = [parse_claim({
+            "claim_id": f"C{n}", "payer": "commercial", "patient_id": f"P{n}",
+            "provider_id": "1234567893",
+            "lines": [{"code": "77385", "date_of_service": "2025-03-03"}]}) for n in range(500)]
+        failed: list[Exception] = []
+
+        def on_error(position: int, claim: object, exc: Exception) -> Any:
+            failed.append(exc)
+            raise AssertionError("a store failure judged as a claim's")
+
+        with pytest.raises(HistoryError, match="full"):
+            list(judge_stream(engine, store, claims, 500, on_error))
+        assert failed == []
 

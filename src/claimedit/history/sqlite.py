@@ -432,8 +432,13 @@ class SqliteHistory:
             session = _Session(db)
             result = work(session)
             session._write_staged()
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # (SQLite ends some transactions itself, on a full disk)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                # The file failed (full disk, I/O error), not a claim: the run must stop, not
+                # judge each claim again one by one only to fail the same way.
+                raise HistoryError(f"{self._name}: cannot record the claims: {exc}") from exc
             raise
         try:
             db.execute("COMMIT")
