@@ -274,3 +274,18 @@ def test_a_bulk_run_on_postgresql_stays_within_the_servers_lock_table(
     out = capsys.readouterr()
     assert out.out.count('"history":"recorded"') == 8192
 
+
+
+def test_history_keeps_what_the_reader_left_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line the reader left out (an 837I revenue-code-only line) is said on the claim's result
+    with --history as without it."""
+    data = ROOT / "tests" / "data" / "igrt_837i.x12"
+    assert main(["check", str(data), "--format", "jsonl"]) == EXIT_OK
+    plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["check", str(data), "--history", str(tmp_path / "db.sqlite"),
+                 "--format", "jsonl"]) == EXIT_OK
+    with_history = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    noted = [row["notes"] for row in plain if row.get("notes")]
+    assert noted and noted[0][0]["type"] == "not_evaluated"
+    assert [row.get("notes") for row in with_history] == [row.get("notes") for row in plain]

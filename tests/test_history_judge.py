@@ -239,3 +239,44 @@ def test_a_units_limit_denies_the_claim_that_goes_over_it_not_the_one_paid_befor
     void = run("A", frequency="8")
     assert adjusted(void) == [("B", "1", "allow")]  # with A gone, B is within the limit
     assert decisions(run("C")) == ["deny"] and adjusted(run("C")) == []
+
+
+def test_a_batch_run_again_takes_the_claims_it_let_go_from_again(
+        engine: claimedit.Engine) -> None:
+    """With ``again``, judge_stream lets each claim go once judged; a batch run again (a store
+    retrying after a conflict, as PostgreSQL does after a deadlock) judges the same claims,
+    made again, and reaches the same results."""
+    import contextlib
+    from collections.abc import Callable
+    from typing import Any
+
+    from claimedit.claims import Claim, parse_claim
+    from claimedit.history.judge import judge_stream
+
+    memory = MemoryHistory()
+
+    class RetryingStore:
+        batch_claims = 10
+
+        def transact(self, work: Callable[[Any], Any]) -> Any:
+            def fail_after(session: Any) -> Any:
+                work(session)
+                raise ConnectionResetError("a conflict: rolled back, run again")
+            with contextlib.suppress(ConnectionResetError):
+                memory.transact(fail_after)
+            return memory.transact(work)
+
+    parsed = [parse_claim(claim("A", ("77385", DAY))), parse_claim(claim("B", ("G6001-TC", DAY)))]
+    made_again: list[int] = []
+
+    def again(position: int) -> Claim:
+        made_again.append(position)
+        item = parsed[position]
+        assert isinstance(item, Claim)
+        return item
+
+    store: Any = RetryingStore()
+    results = list(judge_stream(engine, store, iter(list(parsed)), 10, None, again))
+    assert made_again == [0, 1]
+    assert [decisions(result) for result in results] == [["allow"], ["bundle"]]
+    assert [c.claim_id for c in memory.claims_of("P1")] == ["A", "B"]

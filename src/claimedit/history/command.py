@@ -26,7 +26,7 @@ from claimedit.history import open_history
 from claimedit.history.judge import judge_stream
 from claimedit.inputs import Record
 from claimedit.outputs import Writer
-from claimedit.results import ClaimError
+from claimedit.results import ClaimError, ClaimResult
 
 __all__ = ["add_history_option", "check_with_history", "register"]
 
@@ -92,7 +92,7 @@ def check_with_history(
     is its own error (its batch is judged again one claim at a time), and a claim id seen twice
     is warned about, unless the second is a replacement or a void of the first.
     """
-    where: dict[int, tuple[str, int]] = {}  # position in the stream -> (source, record number)
+    where: dict[int, Record] = {}  # position in the stream -> its record, until written
     store = open_history(location)
     batch = store.batch_claims  # claims a transaction, as suits the store
 
@@ -109,18 +109,28 @@ def check_with_history(
             if item.claim_id is not None and not duplicates.seen(item.claim_id) \
                     and not _resend(item) and not _split_claim(item):
                 duplicates.report(record.source, record.number, item.claim_id)
-            where[position] = (record.source, record.number)
+            where[position] = record
             yield item
 
+    def again(position: int) -> Claim:
+        # A claim let go once judged, for its batch judged again: its record parsed again
+        # (the same data, the same claim).
+        record = where[position]
+        claim = parse_claim(record.data, source=record.source, record=record.number)
+        assert isinstance(claim, Claim)  # it was one when first read
+        return claim
+
     def failed(position: int, claim: Claim, exc: Exception) -> ClaimError:
-        source, number = where[position]
-        return internal(source, number, claim.claim_id, exc, "deciding this record")
+        record = where[position]
+        return internal(record.source, record.number, claim.claim_id, exc, "deciding this record")
 
     try:
         with _batch_collector():
             for position, item in enumerate(
-                    judge_stream(engine, store, claims(), batch, failed)):
-                del where[position]
+                    judge_stream(engine, store, claims(), batch, failed, again)):
+                record = where.pop(position)
+                if record.notes and isinstance(item, ClaimResult):
+                    item = item._replace(notes=record.notes)  # as the plain loop does
                 writer.write(item)
     finally:
         store.close()
