@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import SEED, claims_for_lines
+from bench.run import peak_rss_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 _SPLIT_BILLS = 0.15
@@ -79,17 +80,6 @@ def write_claims(path: Path, total_lines: int) -> int:
     return claims
 
 
-def _peak_rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for row in status:
-                if row.startswith(b"VmHWM:"):
-                    return int(row.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def _env(src: Path | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(src or ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
@@ -111,7 +101,7 @@ def cli_runs(arguments: Sequence[Sequence[str]], src: Path | None = None) -> lis
     def watch() -> None:
         while not done.wait(0.02):
             for pid in peaks:
-                peaks[pid] = max(peaks[pid], _peak_rss(pid))
+                peaks[pid] = max(peaks[pid], peak_rss_bytes(pid) or 0)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

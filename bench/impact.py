@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import claims_for_lines, encode
+from bench.run import peak_rss_bytes
 from claimedit.pack import packaged_rules_path
 
 __all__ = ["main", "write_sample"]
@@ -84,17 +85,6 @@ def changed_pack(target: Path) -> Path:
     return target
 
 
-def _peak_rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for row in status:
-                if row.startswith(b"VmHWM:"):
-                    return int(row.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def _time(command: list[str]) -> dict[str, Any]:
     peak = 0
     done = threading.Event()
@@ -102,7 +92,7 @@ def _time(command: list[str]) -> dict[str, Any]:
     def watch(pid: int) -> None:
         nonlocal peak
         while not done.wait(0.01):
-            peak = max(peak, _peak_rss(pid))
+            peak = max(peak, peak_rss_bytes(pid) or 0)
 
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()

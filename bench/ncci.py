@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import claims_for_lines, encode, write_jsonl
-from bench.run import _git, _peak_rss_bytes
+from bench.run import _git, peak_rss_bytes
 from claimedit import Claim, Engine, load_engine
 from claimedit.ncci.synthetic import write_mue_file, write_ptp_files
 from claimedit.ncci.table import MueLimit, PairRow
@@ -79,7 +79,7 @@ def _watched(command: list[str], stdout: Any = subprocess.PIPE) -> dict[str, Any
     def watch(pid: int) -> None:
         nonlocal peak
         while not done.wait(0.01):
-            peak = max(peak, _peak_rss_bytes(pid) or 0)
+            peak = max(peak, peak_rss_bytes(pid) or 0)
 
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()

@@ -212,7 +212,7 @@ def latency(engine: Engine, claim: Claim, calls: int, rounds: int) -> dict[str, 
             "claim_lines": len(claim.lines)}
 
 
-def _peak_rss_bytes(pid: int) -> int | None:
+def peak_rss_bytes(pid: int) -> int | None:
     """The peak resident set of a live process's own address space (Linux ``VmHWM``)."""
     try:
         with open(f"/proc/{pid}/status", "rb") as status:
@@ -242,7 +242,7 @@ def cli_subprocess(path: Path, lines: int, rules: Sequence[str] = ()) -> dict[st
     def watch(pid: int) -> None:
         nonlocal peak
         while not done.wait(0.01):
-            peak = max(peak, _peak_rss_bytes(pid) or 0)
+            peak = max(peak, peak_rss_bytes(pid) or 0)
 
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
