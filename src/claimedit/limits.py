@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 __all__ = [
     "MAX_CLAIM_LINES",
     "MAX_CSV_FIELD",
@@ -32,7 +34,11 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "printable",
     "quote",
+    "remember",
 ]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 """Largest record read: a JSON Lines line, one element of a JSON array, a JSON document, a CSV
@@ -135,3 +141,21 @@ def cap_field(text: str) -> str:
     """A dotted field path made printable and bounded (its keys may come from the input)."""
     text = printable(text)
     return text if len(text) <= _MAX_FIELD else text[: _MAX_FIELD - 1] + "…"
+
+
+def remember(cache: dict[K, V], key: K, value: V, limit: int) -> V:
+    """Put ``value`` in ``cache`` under ``key`` and return it, emptying the cache first when it
+    holds ``limit`` entries: the caches of derived values (reasons, encodings) that a stream of
+    distinct keys must not grow without bound. A value dropped costs one rebuild, never a wrong
+    answer, so threads sharing a cache may race on it.
+
+    Example:
+        >>> cache = {}
+        >>> [remember(cache, n, n * n, limit=2) for n in range(3)], cache
+        ([0, 1, 4], {2: 4})
+    """
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+

@@ -27,6 +27,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from claimedit.edits._check import Fact, Kind, TableCheck, no_codes
 from claimedit.edits._schema import EditBase
 from claimedit.edits._table_file import check_table_path, resolve_table, template_fields
+from claimedit.limits import remember
 from claimedit.ncci.table import MueTable
 from claimedit.results import Reason
 
@@ -127,9 +128,7 @@ class MueTableFileCheck:
                 rationale=limit.rationale)
             reason = Reason(edit.id, edit.decision, message, edit.group_code, edit.carc,
                             edit.rarcs, self._citation, self.item.source)
-            if len(self._reasons) >= _REASON_CACHE:
-                self._reasons.clear()
-            self._reasons[key] = reason
+            remember(self._reasons, key, reason, _REASON_CACHE)
         return reason
 
 

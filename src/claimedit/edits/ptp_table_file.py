@@ -25,6 +25,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from claimedit.edits._check import Fact, Kind, TableCheck, no_codes
 from claimedit.edits._schema import EditBase, modifier_values
 from claimedit.edits._table_file import check_table_path, resolve_table, template_fields
+from claimedit.limits import remember
 from claimedit.ncci.table import PtpTable
 from claimedit.results import Reason
 
@@ -114,9 +115,7 @@ class PtpTableFileCheck:
             return ()
         partners = self._partners.get(code)
         if partners is None:
-            if len(self._partners) >= _PARTNER_LIMIT:
-                self._partners.clear()
-            partners = self._partners[code] = self.table.partners(code)
+            partners = remember(self._partners, code, self.table.partners(code), _PARTNER_LIMIT)
         if partners.isdisjoint(day_codes):
             return ()  # the common case: nothing billed that day pairs with the code
         rows = self.table.rows
@@ -145,9 +144,7 @@ class PtpTableFileCheck:
                 rationale=pair.rationale)
             reason = Reason(edit.id, edit.decision, message, edit.group_code, edit.carc,
                             edit.rarcs, self._citation, self.item.source)
-            if len(self._reasons) >= _REASON_CACHE:
-                self._reasons.clear()
-            self._reasons[row] = reason
+            remember(self._reasons, row, reason, _REASON_CACHE)
         return reason
 
 

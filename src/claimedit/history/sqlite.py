@@ -39,7 +39,7 @@ from claimedit.history.store import (
     T,
     stored_claim,
 )
-from claimedit.limits import printable
+from claimedit.limits import printable, remember
 from claimedit.results import Decision
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ def _json(text: str) -> str:
     """``text`` as a JSON string literal (the json module's C string encoder), cached."""
     found = _ENCODED.get(text)
     if found is None:
-        found = _remember(text, encode_basestring_ascii(text))
+        found = remember(_ENCODED, text, encode_basestring_ascii(text), _ENCODED_LIMIT)
     return found
 
 
@@ -225,16 +225,10 @@ def _json_list(texts: tuple[str, ...]) -> str:
     """``texts`` as a JSON array of strings, cached."""
     found = _ENCODED.get(texts)
     if found is None:
-        found = _remember(
-            texts, f"[{','.join([encode_basestring_ascii(text) for text in texts])}]")
+        found = remember(_ENCODED, texts,
+                         f"[{','.join([encode_basestring_ascii(text) for text in texts])}]",
+                         _ENCODED_LIMIT)
     return found
-
-
-def _remember(key: str | tuple[str, ...], encoded: str) -> str:
-    if len(_ENCODED) >= _ENCODED_LIMIT:
-        _ENCODED.clear()
-    _ENCODED[key] = encoded
-    return encoded
 
 
 class _Session:
